@@ -1,0 +1,31 @@
+# make test / make demo set themselves up on a fresh machine: a virtualenv in .venv
+# with the package installed in editable mode and torch pinned to 2.13.0.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+CLIP   := tests/data/carphone.mp4
+
+.PHONY: test demo bench-train clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[dev]" "torch==2.13.0"
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+# Until the player exists: fit a small model to the bundled clip and score it.
+demo: $(STAMP)
+	rm -rf demo-run
+	$(VENV)/bin/actinr train $(CLIP) -o demo-run --frames 10 --iters 1000
+	$(VENV)/bin/actinr eval demo-run --json demo-run/eval.json
+
+bench-train: $(STAMP)
+	$(PY) benchmarks/train_quality.py
+
+clean:
+	rm -rf $(VENV) demo-run .pytest_cache

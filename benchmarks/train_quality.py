@@ -1,0 +1,96 @@
+"""Training quality benchmark: carphone frames 0-19 with default settings (2 GOPs).
+
+Bar (issue 2): mean PSNR >= 35.0 dB in <= 300 s of training on a 2-core CPU.
+Also fits ``--task interp --every 2`` on the same frames and reports the
+held-out frames against the blending baseline. Prints a table and writes
+``benchmarks/results/<date>-<machine>-train_quality.json``.
+
+    python benchmarks/train_quality.py [--out DIR] [--iters N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from actinr.train.config import TrainConfig
+from actinr.train.evaluate import evaluate
+from actinr.train.fit import train
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIP = ROOT / "tests" / "data" / "carphone.mp4"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def fit(cfg: TrainConfig, work: Path) -> tuple[dict, float]:
+    out = work / cfg.task
+    start = time.perf_counter()
+    run = train(cfg, out)
+    wall = time.perf_counter() - start
+    return {"results": run.results, "eval": evaluate(out)}, wall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="folder for the JSON result")
+    ap.add_argument("--iters", type=int, default=None, help="override the default iterations per GOP")
+    args = ap.parse_args()
+    extra = {"iters": args.iters} if args.iters else {}
+    work = Path(tempfile.mkdtemp(prefix="actinr-bench-"))
+    try:
+        regress, wall = fit(TrainConfig(source=str(CLIP), start=0, frames=20, **extra), work)
+        interp, wall_i = fit(TrainConfig(source=str(CLIP), start=0, frames=20, task="interp", every=2, **extra), work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    ev = regress["eval"]
+    print(f"\nmachine: {machine()}")
+    print("regress, carphone frames 0-19, defaults:")
+    for r, g in zip(regress["results"], ev["per_gop"]):
+        print(f"  GOP {r['gop'] + 1} frames {r['first']}-{r['last']}: PSNR {g['psnr']:.2f} dB  SSIM {g['ssim']:.4f}  "
+              f"{r['seconds']:.1f} s  {r['params']:,} parameters")
+    train_s = sum(r["seconds"] for r in regress["results"])
+    mean = ev["overall"]["psnr"]
+    ok = mean >= 35.0 and train_s <= 300
+    print(f"  mean PSNR {mean:.2f} dB, training {train_s:.1f} s (wall {wall:.1f} s with loading and saving) "
+          f"-> bar (>= 35.0 dB in <= 300 s): {'met' if ok else 'NOT met'}")
+    h = interp["eval"]["held_out"]
+    print(f"interp --every 2: held-out frames ({h['model']['frames']}): model {h['model']['psnr']:.2f} dB, "
+          f"blend baseline {h['blend_baseline']['psnr']:.2f} dB, repeat baseline {h['repeat_baseline']['psnr']:.2f} dB; "
+          f"fitted frames {interp['eval']['overall']['psnr']:.2f} dB overall")
+
+    date = datetime.date.today().isoformat()
+    result = {"benchmark": "train_quality", "date": date, "machine": machine(), "clip": "carphone frames 0-19",
+              "regress": {"per_gop": regress["results"], "eval": ev["per_gop"], "overall": ev["overall"],
+                          "training_seconds": round(train_s, 2), "wall_seconds": round(wall, 2), "bar_met": ok},
+              "interp_every_2": {"per_gop": interp["results"], "held_out": h, "overall": interp["eval"]["overall"],
+                                 "wall_seconds": round(wall_i, 2)}}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{date}-cpu-train_quality.json"
+    path.write_text(json.dumps(result, indent=2))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

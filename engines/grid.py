@@ -1,0 +1,185 @@
+"""The sampling grid: where each output pixel lands in the patch layout.
+
+A source frame of ``W x H`` pixels is tiled by ``nx x ny`` square patches of
+``k`` pixels, placed every ``stride = k - overlap`` pixels and padded at the
+right and bottom to whole patches. Source pixel centres sit at integer
+positions ``X = 0 .. W-1``. Pixel ``j`` of a patch is at local coordinate
+``-1 + 2 j / (k - 1)``; a continuous position belongs to the patch whose pixel
+span contains it, the half-pixel border included (so local coordinates reach
+``1 / (k - 1)`` past +-1 at patch edges).
+
+With ``overlap > 0`` neighbouring patches share ``overlap`` pixels, and a
+position inside a shared strip is the blend of both patches with linear
+weights that sum to one (partition of unity, bilinear in 2-D).
+
+An output image of any size, optionally looking at a ``viewport``
+``(x0, y0, x1, y1)`` in normalised source coordinates (0..1, edges of the
+frame), maps output pixel centre ``(i + 0.5) / w`` to
+``X = (x0 + (i + 0.5) / w * (x1 - x0)) * W - 0.5``; at the source size and the
+full viewport this is the identity. Training, export tests and every decoder
+backend sample through these functions, so all of them see the same points.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ActinrError
+
+FULL_VIEW = (0.0, 0.0, 1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class PatchLayout:
+    """How a ``width x height`` frame is tiled by ``patch``-pixel patches."""
+
+    width: int
+    height: int
+    patch: int
+    overlap: int = 0
+
+    def __post_init__(self) -> None:
+        if self.width < 1 or self.height < 1:
+            raise ActinrError(f"frame size must be positive, got {self.width}x{self.height}")
+        if self.patch < 2:
+            raise ActinrError(f"patch size must be at least 2 pixels, got {self.patch}")
+        if not 0 <= 2 * self.overlap <= self.patch:
+            raise ActinrError(
+                f"patch overlap must be between 0 and half the patch size ({self.patch // 2}), "
+                f"got {self.overlap}"
+            )
+
+    @property
+    def stride(self) -> int:
+        return self.patch - self.overlap
+
+    @property
+    def nx(self) -> int:
+        return max(1, math.ceil((self.width - self.overlap) / self.stride))
+
+    @property
+    def ny(self) -> int:
+        return max(1, math.ceil((self.height - self.overlap) / self.stride))
+
+    @property
+    def count(self) -> int:
+        return self.nx * self.ny
+
+    def local(self, pos: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """Local coordinate of source position ``pos`` inside patch ``index`` along one axis."""
+        return -1.0 + 2.0 * (pos - index * self.stride) / (self.patch - 1)
+
+
+@dataclass
+class SampleGrid:
+    """Per-patch sample points for one output image.
+
+    ``coords`` (P, N, 2) local (x, y); ``pixel`` (P, N) flat output index
+    ``y * w + x``, padded entries point at ``w * h`` (a spare slot);
+    ``weight`` (P, N) blend weight, 0 on padded entries.
+    """
+
+    coords: np.ndarray
+    pixel: np.ndarray
+    weight: np.ndarray
+    width: int
+    height: int
+
+    @property
+    def points(self) -> int:
+        return self.coords.shape[1]
+
+
+def _axis(pos: np.ndarray, n: int, layout: PatchLayout) -> tuple[np.ndarray, ...]:
+    """Owning patch indices and blend weights along one axis: (i0, w0, i1, w1)."""
+    s, k, o = layout.stride, layout.patch, layout.overlap
+    hi = np.clip(np.floor((pos + 0.5) / s), 0, n - 1).astype(np.int64)
+    if o == 0:
+        return hi, np.ones_like(pos), hi, np.zeros_like(pos)
+    # Inside the strip shared with the previous patch: ramp from it to `hi`.
+    shared = (hi >= 1) & (pos < (hi - 1) * s + k - 0.5)
+    w_hi = np.where(shared, np.clip((pos - (hi * s - 0.5)) / o, 0.0, 1.0), 1.0)
+    lo = np.where(shared, hi - 1, hi)
+    return hi, w_hi, lo, np.where(shared, 1.0 - w_hi, 0.0)
+
+
+def check_viewport(viewport) -> tuple[float, float, float, float]:
+    """Validate a normalised ``(x0, y0, x1, y1)`` rectangle inside the frame."""
+    try:
+        x0, y0, x1, y1 = (float(v) for v in viewport)
+    except (TypeError, ValueError):
+        raise ActinrError(f"viewport must be four numbers (x0, y0, x1, y1), got {viewport!r}") from None
+    if not (0.0 <= x0 < x1 <= 1.0 and 0.0 <= y0 < y1 <= 1.0):
+        raise ActinrError(
+            f"viewport must satisfy 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1, got {(x0, y0, x1, y1)}"
+        )
+    return x0, y0, x1, y1
+
+
+def sample_grid(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW) -> SampleGrid:
+    """Map every pixel of a ``size = (w, h)`` output image to (patch, local coordinate, weight)."""
+    w, h = size
+    if int(w) != w or int(h) != h or w < 1 or h < 1:
+        raise ActinrError(f"output size must be two positive integers, got {size!r}")
+    w, h = int(w), int(h)
+    x0, y0, x1, y1 = check_viewport(viewport)
+    px = (x0 + (np.arange(w) + 0.5) / w * (x1 - x0)) * layout.width - 0.5  # (w,)
+    py = (y0 + (np.arange(h) + 0.5) / h * (y1 - y0)) * layout.height - 0.5  # (h,)
+    ax, ay = _axis(px, layout.nx, layout), _axis(py, layout.ny, layout)
+
+    entries = []  # one candidate (patch, pixel, weight) per pixel for each x/y owner pair
+    for ix, wx in ((ax[0], ax[1]), (ax[2], ax[3])):
+        for iy, wy in ((ay[0], ay[1]), (ay[2], ay[3])):
+            weight = (wy[:, None] * wx[None, :]).ravel()  # (h*w,)
+            patch = (iy[:, None] * layout.nx + ix[None, :]).ravel()
+            lx = np.broadcast_to(layout.local(px, ix)[None, :], (h, w)).ravel()
+            ly = np.broadcast_to(layout.local(py, iy)[:, None], (h, w)).ravel()
+            keep = weight > 0
+            entries.append((patch[keep], np.flatnonzero(keep), weight[keep], lx[keep], ly[keep]))
+    patch, pixel, weight, lx, ly = (np.concatenate(parts) for parts in zip(*entries))
+
+    order = np.argsort(patch, kind="stable")
+    patch, pixel, weight, lx, ly = patch[order], pixel[order], weight[order], lx[order], ly[order]
+    counts = np.bincount(patch, minlength=layout.count)
+    slot = np.arange(patch.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    n = max(int(counts.max()), 1)
+
+    coords = np.zeros((layout.count, n, 2), np.float32)
+    pixels = np.full((layout.count, n), w * h, np.int64)
+    weights = np.zeros((layout.count, n), np.float32)
+    coords[patch, slot, 0], coords[patch, slot, 1] = lx, ly
+    pixels[patch, slot] = pixel
+    weights[patch, slot] = weight
+    return SampleGrid(coords, pixels, weights, w, h)
+
+
+@dataclass
+class PatchWindows:
+    """Every patch's full ``k x k`` pixel window in the source frame (for training).
+
+    ``coords`` (k*k, 2) local (x, y), the same for all patches; ``pixel``
+    (P, k*k) flat source index (0 where padded); ``valid`` (P, k*k) False on
+    padding outside the frame.
+    """
+
+    coords: np.ndarray
+    pixel: np.ndarray
+    valid: np.ndarray
+
+
+def patch_windows(layout: PatchLayout) -> PatchWindows:
+    """The source pixels each patch is fitted to, its overlap strips included."""
+    k, s = layout.patch, layout.stride
+    j = np.arange(k)
+    local = layout.local(j.astype(np.float64), np.zeros(k, np.int64)).astype(np.float32)
+    coords = np.stack(np.broadcast_arrays(local[None, :], local[:, None]), -1).reshape(-1, 2)
+    py, px = np.meshgrid(j, j, indexing="ij")  # (k, k)
+    iy, ix = np.divmod(np.arange(layout.count), layout.nx)
+    x = ix[:, None] * s + px.ravel()[None, :]  # (P, k*k)
+    y = iy[:, None] * s + py.ravel()[None, :]
+    valid = (x < layout.width) & (y < layout.height)
+    pixel = np.where(valid, y * layout.width + x, 0)
+    return PatchWindows(coords, pixel.astype(np.int64), valid)

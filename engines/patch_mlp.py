@@ -1,0 +1,68 @@
+"""The decoder math: a batch of per-patch WIRE-2D MLPs, realified.
+
+One source of truth for the forward pass, used by the training model, the ONNX
+export and the PyTorch backends. Complex values are carried as real pairs
+(real parts first, then imaginary parts), so there is no complex dtype.
+
+Layer 1 (real, 2 -> h, two branches u, v) and the Gabor activation
+``psi = exp(j w0 u) exp(-s0^2 (u^2 + v^2))``; each hidden layer is a complex
+linear map with two branches, realified into one (2h -> 4h) matmul producing
+``[Re u, Im u, Re v, Im v]``, with ``psi = exp(j w0 u - |s0 u|^2 - |s0 v|^2)``;
+the output layer keeps only the real part of a complex (h -> 3) map, which is
+a real (2h -> 3) matmul.
+"""
+
+from __future__ import annotations
+
+import torch
+
+# Envelope exponents are clamped at -30: exp(-30) ~ 1e-13 is nothing in a
+# picture, while unclamped exponents reach float32 denormals (below exp(-87))
+# in the forward pass and, multiplied by small gradients, in the backward pass;
+# x86 CPUs process denormals 10-100x slower.
+MIN_EXPONENT = -30.0
+
+
+def gabor_first(x: torch.Tensor, w0: float, s0: float) -> torch.Tensor:
+    """(..., 2h) real ``[u, v]`` -> (..., 2h) ``[Re psi, Im psi]``."""
+    u, v = x.chunk(2, dim=-1)
+    env = torch.exp((-(s0 * s0) * (u * u + v * v)).clamp_min(MIN_EXPONENT))
+    return torch.cat([env * torch.cos(w0 * u), env * torch.sin(w0 * u)], dim=-1)
+
+
+def gabor_complex(x: torch.Tensor, w0: float, s0: float) -> torch.Tensor:
+    """(..., 4h) ``[Re u, Im u, Re v, Im v]`` -> (..., 2h) ``[Re psi, Im psi]``.
+
+    ``exp(j w0 u) = exp(-w0 Im u) (cos w0 Re u + j sin w0 Re u)``; the Gaussian
+    term bounds the growth of ``exp(-w0 Im u)`` (its maximum is w0^2 / 4 s0^2).
+    """
+    ur, ui, vr, vi = x.chunk(4, dim=-1)
+    env = torch.exp((-w0 * ui - (s0 * s0) * (ur * ur + ui * ui + vr * vr + vi * vi)).clamp_min(MIN_EXPONENT))
+    return torch.cat([env * torch.cos(w0 * ur), env * torch.sin(w0 * ur)], dim=-1)
+
+
+def decode(
+    coords: torch.Tensor,
+    weights: list[torch.Tensor],
+    biases: list[torch.Tensor],
+    w0: float,
+    s0: float,
+) -> torch.Tensor:
+    """Evaluate every patch's MLP at its sample points for F frame times.
+
+    coords (P, F, N, 2) or (P, 1, N, 2) local coordinates; weights
+    ``[(P, 2, 2h), (P, 2h, 4h) per hidden layer, (P, 2h, 3)]``; biases the same
+    modules' ``(P, F, width)``. Returns RGB (P, F, N, 3).
+    """
+    p, f = biases[0].shape[:2]
+    n = coords.shape[2]
+    x = coords.expand(p, f, n, 2).reshape(p, f * n, 2)
+    for i, (w, b) in enumerate(zip(weights, biases)):
+        x = torch.bmm(x, w).view(p, f, n, -1) + b.unsqueeze(2)  # (P, F, N, width)
+        if i == 0:
+            x = gabor_first(x, w0, s0)
+        elif i < len(weights) - 1:
+            x = gabor_complex(x, w0, s0)
+        if i < len(weights) - 1:
+            x = x.view(p, f * n, -1)  # (P, F*N, 2h)
+    return x

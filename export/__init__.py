@@ -1,0 +1,1 @@
+"""Export stage of actinr: bias baking, the ONNX decoder graph and TensorRT plans (next issue)."""

@@ -1,0 +1,209 @@
+"""Fitting, checkpoints, resume and tasks on real carphone frames (small, CPU)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from actinr.engines.errors import ActinrError
+from actinr.train.config import TrainConfig
+from actinr.train.evaluate import RunRenderer, evaluate
+from actinr.train.fit import Interrupted, train
+from actinr.train.run import Run
+
+SMALL = dict(frames=7, gop=4, iters=60, batch=48, hidden=16, patch=32, compile=False)
+
+
+def cfg(carphone, **kw) -> TrainConfig:
+    return TrainConfig(source=str(carphone), **{**SMALL, **kw})
+
+
+@pytest.fixture(scope="module")
+def fitted(carphone, tmp_path_factory):
+    """4 real frames, one GOP, fitted long enough to reach a stated quality."""
+    out = tmp_path_factory.mktemp("fit") / "run"
+    run = train(TrainConfig(source=str(carphone), frames=4, gop=4, iters=400, patch=32,
+                            compile=False),
+                out, progress=False)
+    return run
+
+
+def test_short_fit_reaches_stated_psnr(fitted):
+    rep = evaluate(fitted.path)
+    assert rep["overall"]["frames"] == 4
+    assert rep["overall"]["psnr"] >= 29.5, rep["overall"]
+    assert rep["overall"]["ssim"] >= 0.85
+    assert fitted.results[0]["psnr"] == pytest.approx(rep["overall"]["psnr"], abs=0.5)  # fit vs uint8 eval
+
+
+def test_checkpoint_round_trip_reproduces_output(fitted):
+    run = Run.load(fitted.path)
+    assert run.config == fitted.config and run.spans == [(0, 3)] and run.complete
+    a = RunRenderer(run).render(1.5)
+    state = load_file(run.gop_file(0))
+    assert all(v.dtype in (torch.float32,) for v in state.values())
+    b = RunRenderer(Run.load(fitted.path)).render(1.5)
+    assert torch.equal(a, b) and a.std() > 0.05
+
+
+def test_run_folder_errors(fitted, tmp_path):
+    import shutil
+
+    bad = tmp_path / "run"
+    shutil.copytree(fitted.path, bad)
+    cfgfile = bad / "config.json"
+    data = json.loads(cfgfile.read_text())
+    cfgfile.write_text(json.dumps({**data, "format_version": 99}))
+    with pytest.raises(ActinrError, match="version 99 is newer"):
+        Run.load(bad)
+    cfgfile.write_text("{not json")
+    with pytest.raises(ActinrError, match="not valid JSON"):
+        Run.load(bad)
+    cfgfile.write_text(json.dumps(data))
+    blob = (bad / "gop_000.safetensors").read_bytes()
+    (bad / "gop_000.safetensors").write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(ActinrError, match="gop_000.safetensors: not a readable safetensors file"):
+        Run.load(bad).load_model(0)
+    (bad / "gop_000.safetensors").unlink()
+    with pytest.raises(ActinrError, match="gop_000.safetensors: missing"):
+        Run.load(bad)
+    with pytest.raises(ActinrError, match="not a run folder"):
+        Run.load(tmp_path)
+
+
+def test_two_gops_share_the_boundary_frame_and_warm_start(carphone, tmp_path):
+    run = train(cfg(carphone), tmp_path / "r", progress=False)
+    assert run.spans == [(0, 3), (3, 6)] and run.gops_done == 2
+    g0, g1 = run.load_model(0), run.load_model(1)
+    # both GOPs were fitted to frame 3: rendered from either end, they agree closely
+    rend = RunRenderer(run)
+    from actinr.engines.grid import sample_grid
+
+    grid = sample_grid(run.layout, (176, 144))
+    coords = torch.from_numpy(grid.coords)[:, None]
+    with torch.no_grad():
+        a = g0(coords, torch.tensor([1.0]))
+        b = g1(coords, torch.tensor([0.0]))
+    assert (a - b).abs().mean() < 0.06
+    assert rend.render(3.0).shape == (144, 176, 3)
+
+
+def test_interrupt_and_resume_is_bit_exact(carphone, tmp_path):
+    ref = train(cfg(carphone), tmp_path / "ref", progress=False)
+
+    def stop_at(g, step):
+        if (g, step) == (1, 20):
+            raise KeyboardInterrupt  # Ctrl-C arriving through the step hook: honoured like SIGINT
+
+    out = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg(carphone), out, progress=False, on_step=stop_at)
+    assert Run.load(out).gops_done == 1
+
+    flag = {}
+
+    def sigint_at(g, step):
+        if (g, step) == (1, 20) and not flag:
+            flag["sent"] = True
+            os.kill(os.getpid(), signal.SIGINT)
+
+    out = tmp_path / "sig"
+    with pytest.raises(Interrupted, match=r"GOP 2/2 at step 21"):
+        train(cfg(carphone), out, progress=False, on_step=sigint_at)
+    run = Run.load(out)
+    assert run.resume == {"gop": 1, "iter": 21} and (out / "resume.safetensors").exists()
+    train(None, out, resume=True, progress=False)
+    done = Run.load(out)
+    assert done.complete and done.resume is None and not (out / "resume.safetensors").exists()
+    for g in range(2):
+        a, b = load_file(ref.gop_file(g)), load_file(done.gop_file(g))
+        assert all(torch.equal(a[k], b[k]) for k in a), f"GOP {g} differs after resume"
+    with pytest.raises(ActinrError, match="already complete"):
+        train(None, out, resume=True, progress=False)
+
+
+def test_sigint_from_the_command_line(carphone, tmp_path):
+    out = tmp_path / "cli"
+    args = [sys.executable, "-m", "actinr.engines.cli", "train", str(carphone), "-o", str(out),
+            "--frames", "4", "--gop", "4", "--iters", "100000", "--batch", "16", "--hidden", "8", "--no-compile"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (out / "config.json").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)  # let it take some steps
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "continue with: actinr train --resume -o" in err
+    run = Run.load(out)
+    assert run.resume["gop"] == 0 and run.resume["iter"] > 0
+
+
+@pytest.mark.parametrize("task, extra", [("interp", {"every": 2}), ("denoise", {"noise": 0.1}),
+                                         ("inpaint", {"mask": "center"})])
+def test_tasks_end_to_end(carphone, tmp_path, task, extra):
+    run = train(cfg(carphone, task=task, **extra), tmp_path / task, progress=False)
+    rep = evaluate(run.path)
+    assert rep["task"] == task and rep["overall"]["frames"] == 7
+    if task == "interp":
+        assert run.fitted == [0, 2, 4, 6] and run.spans == [(0, 6)]
+        held = rep["held_out"]
+        assert held["model"]["frames"] == 3
+        assert held["blend_baseline"]["psnr"] > 20 and held["repeat_baseline"]["psnr"] > 18
+        assert held["blend_baseline"]["psnr"] > held["repeat_baseline"]["psnr"]
+        assert [r["fitted"] for r in rep["frames"]] == [True, False] * 3 + [True]
+    if task == "denoise":
+        # the noisy input is ~20 dB; the fit smooths noise away, so it must beat it
+        assert 19 < rep["overall"]["noisy_input_psnr"] < 21.5
+        assert rep["overall"]["psnr"] > rep["overall"]["noisy_input_psnr"]
+    if task == "inpaint":
+        assert rep["overall"]["hidden_psnr"] < rep["overall"]["psnr"]
+
+
+def test_super_resolution_eval(carphone, tmp_path):
+    run = train(cfg(carphone, resize="88x72", frames=4), tmp_path / "sr", progress=False)
+    rep = evaluate(run.path, size="176x144")
+    assert rep["size"] == [176, 144] and rep["fitted_size"] == [88, 72]
+    assert rep["baseline"].startswith("bicubic upscale of the fitted")
+    assert 18 < rep["overall"]["baseline_psnr"] < 40 and rep["overall"]["psnr"] > 15
+
+
+def test_existing_run_is_not_overwritten(fitted, carphone):
+    with pytest.raises(ActinrError, match="already holds a run"):
+        train(cfg(carphone), fitted.path, progress=False)
+
+
+def test_deterministic_with_seed(carphone, tmp_path):
+    c = cfg(carphone, frames=3, gop=3, iters=15)
+    a = train(c, tmp_path / "a", progress=False)
+    b = train(c, tmp_path / "b", progress=False)
+    c2 = train(cfg(carphone, frames=3, gop=3, iters=15, seed=1), tmp_path / "c", progress=False)
+    sa, sb, sc = (load_file(r.gop_file(0)) for r in (a, b, c2))
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not torch.equal(sa["w1"], sc["w1"])
+    assert np.isfinite(a.results[0]["psnr"])
+
+
+def test_overlapping_windows_blend_neighbouring_patches(carphone, tmp_path):
+    run = train(cfg(carphone, frames=3, gop=3, overlap=8, iters=40), tmp_path / "ov", progress=False)
+    lay = run.layout
+    assert (lay.stride, lay.nx, lay.ny) == (24, 7, 6)
+    img = RunRenderer(run).render(1.0)
+    model = run.load_model(0)
+    # source pixel (x=26, y=5) lies in the strip shared by patches 0 and 1 (x in 24..31), only patch row 0
+    x, y, t = 26.0, 5.0, torch.tensor([0.5])
+    c0 = torch.tensor([[-1 + 2 * x / 31, -1 + 2 * y / 31]])
+    c1 = torch.tensor([[-1 + 2 * (x - 24) / 31, -1 + 2 * y / 31]])
+    with torch.no_grad():
+        out = model(torch.stack([c0, c1] + [c0] * (lay.count - 2))[:, None], t)[:, 0, 0]  # (P, 3)
+    w1 = (x - (24 - 0.5)) / 8  # weight of patch 1 rises across the strip
+    expected = ((1 - w1) * out[0] + w1 * out[1]).clamp(0, 1)
+    assert torch.allclose(img[5, 26], expected, atol=1e-5)
+    assert not torch.allclose(out[0], out[1], atol=1e-3)  # the two patches really differ there

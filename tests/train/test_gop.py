@@ -1,0 +1,42 @@
+import pytest
+
+from actinr.engines.errors import ActinrError
+from actinr.train.gop import gop_for_frame, gop_spans, local_time
+
+
+@pytest.mark.parametrize("count, gop, spans", [
+    (1, 10, [(0, 0)]),
+    (5, 10, [(0, 4)]),
+    (10, 10, [(0, 9)]),
+    (14, 10, [(0, 13)]),  # remainder of 4 < half a GOP joins the last GOP
+    (15, 10, [(0, 9), (9, 14)]),
+    (20, 10, [(0, 9), (9, 19)]),
+    (28, 10, [(0, 9), (9, 18), (18, 27)]),
+    (120, 10, [(i * 9, i * 9 + 9) for i in range(12)] + [(108, 119)]),
+    (7, 3, [(0, 2), (2, 4), (4, 6)]),
+])
+def test_spans(count, gop, spans):
+    assert gop_spans(count, gop) == spans
+
+
+def test_neighbouring_gops_share_one_frame():
+    spans = gop_spans(100, 8)
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    assert spans[0][0] == 0 and spans[-1][1] == 99
+
+
+def test_boundary_frame_goes_to_the_later_gop():
+    spans = [(0, 9), (9, 18), (18, 27)]
+    assert gop_for_frame(spans, 8.99) == 0
+    assert gop_for_frame(spans, 9.0) == 1
+    assert gop_for_frame(spans, 18.0) == 2
+    assert gop_for_frame(spans, 27.0) == 2
+    assert gop_for_frame(spans, -3) == 0 and gop_for_frame(spans, 40) == 2
+    assert local_time(spans[1], 9.0) == 0.0 and local_time(spans[0], 9.0) == 1.0
+    assert local_time(spans[1], 13.5) == pytest.approx(0.5)
+    assert local_time(spans[2], 99) == 1.0
+
+
+def test_bad_gop():
+    with pytest.raises(ActinrError, match="--gop"):
+        gop_spans(10, 1)

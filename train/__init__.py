@@ -1,0 +1,1 @@
+"""Training side of actinr: video input/output, the ActINR model, fitting, metrics."""

@@ -1,0 +1,92 @@
+"""TrainConfig: everything that defines a fit. Stored in RUN/config.json and rebuilt from it."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+TASKS = ("regress", "interp", "denoise", "inpaint")
+MASKS = ("center", "boxes")
+
+
+def _f(default, help: str, **meta):
+    return field(default=default, metadata={"help": help, **meta})
+
+
+@dataclass
+class TrainConfig:
+    """How to fit ActINR to a clip (defaults chosen by measurement: see README "Defaults")."""
+
+    source: str = ""
+    start: int = _f(0, "first source frame to fit")
+    frames: int | None = _f(None, "number of frames to fit (default: to the end of the clip)")
+    resize: str | None = _f(None, "resize the source frames to WxH before fitting", metavar="WxH")
+    gop: int = _f(10, "frames per group of pictures (GOPs overlap by one frame)")
+    iters: int = _f(2000, "optimisation steps per GOP")
+    hidden: int = _f(32, "hidden width h of each patch MLP (complex units; realified width 2h)")
+    layers: int = _f(1, "number of complex hidden layers")
+    patch: int = _f(0, "patch size in pixels (0: chosen from the resolution)")
+    overlap: int = _f(0, "pixels shared by neighbouring patches, blended bilinearly (removes seams)")
+    w0: float = _f(5.0, "WIRE frequency omega_0 of the Gabor activations")
+    s0: float = _f(7.0, "WIRE scale s_0 of the Gabor activations")
+    time_freq: float = _f(4.0, "standard deviation of the bias-INRs' 40 Gaussian time frequencies "
+                               "(cycles per GOP): lower is smoother in time")
+    lr: float = _f(5e-3, "Adam learning rate at the start of each GOP")
+    lr_decay: float = _f(0.1, "factor the learning rate decays by over a GOP's iterations")
+    batch: int = _f(128, "random pixels per patch and frame in each step")
+    task: str = _f("regress", "what to fit", choices=TASKS)
+    every: int = _f(2, "interp: fit frames 0, k, 2k, ... only (k = --every)")
+    noise: float = _f(0.1, "denoise: standard deviation of the Gaussian noise added to the frames (0..1 scale)")
+    mask: str = _f("center", "inpaint: which pixels are hidden from the loss", choices=MASKS)
+    seed: int = _f(0, "random seed (fits are deterministic for a given seed, device and thread count)")
+    device: str = _f("auto", "where to train", choices=("auto", "cpu", "cuda"))
+    compile: bool = _f(True, "fuse the patch MLP with torch.compile (about 3.5x faster on CPU; falls back to "
+                             "eager PyTorch where compiling fails, e.g. without a C++ compiler)")
+
+    def validate(self) -> None:
+        validate_config(self)
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TrainConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields {sorted(unknown)}")
+        return cls(**data)
+
+
+def auto_patch(width: int, height: int) -> int:
+    """Patch size for a resolution: about 1/5 of the shorter side, a multiple of 8, 16..96."""
+    return int(min(96, max(16, round(min(width, height) / 5 / 8) * 8)))
+
+
+def _check(ok: bool, flag: str, rule: str, value) -> None:
+    from actinr.engines.errors import ActinrError
+
+    if not ok:
+        raise ActinrError(f"{flag} must be {rule}, got {value}")
+
+
+def validate_config(cfg: TrainConfig) -> None:
+    """One-line errors naming the flag for values no fit can use."""
+    _check(cfg.start >= 0, "--start", ">= 0", cfg.start)
+    _check(cfg.frames is None or cfg.frames >= 1, "--frames", ">= 1", cfg.frames)
+    _check(cfg.gop >= 2, "--gop", ">= 2", cfg.gop)
+    _check(cfg.iters >= 1, "--iters", ">= 1", cfg.iters)
+    _check(cfg.hidden >= 1, "--hidden", ">= 1", cfg.hidden)
+    _check(cfg.layers >= 1, "--layers", ">= 1", cfg.layers)
+    _check(cfg.patch == 0 or cfg.patch >= 2, "--patch", "0 (auto) or >= 2", cfg.patch)
+    _check(cfg.overlap >= 0, "--overlap", ">= 0", cfg.overlap)
+    _check(cfg.w0 > 0 and cfg.s0 > 0, "--w0 and --s0", "> 0", (cfg.w0, cfg.s0))
+    _check(cfg.lr > 0, "--lr", "> 0", cfg.lr)
+    _check(cfg.time_freq > 0, "--time-freq", "> 0", cfg.time_freq)
+    _check(0 < cfg.lr_decay <= 1, "--lr-decay", "in (0, 1]", cfg.lr_decay)
+    _check(cfg.batch >= 1, "--batch", ">= 1", cfg.batch)
+    _check(cfg.every >= 2, "--every", ">= 2", cfg.every)
+    _check(cfg.noise >= 0, "--noise", ">= 0", cfg.noise)
+    _check(cfg.task in TASKS, "--task", f"one of {', '.join(TASKS)}", cfg.task)
+    _check(cfg.mask in MASKS, "--mask", f"one of {', '.join(MASKS)}", cfg.mask)
+

@@ -1,0 +1,257 @@
+"""Fitting: one GOP after another, each warm-started from the previous one.
+
+Each step samples ``batch`` random pixels per patch from every fitted frame of
+the GOP, evaluates all patches in one batched matmul and takes an Adam step on
+the MSE (padding and hidden pixels weigh 0). The learning rate decays
+exponentially by ``lr_decay`` over the GOP. Ctrl-C finishes the current step,
+writes ``resume.safetensors`` and returns; ``resume=True`` continues bit for
+bit where it stopped (same device and thread count).
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from actinr.engines.errors import ActinrError
+from actinr.engines.grid import patch_windows
+from actinr.engines.patch_mlp import decode
+
+from .config import TrainConfig, auto_patch
+from .model import GOPModel
+from .run import Run, load_tensors, save_tensors
+from .tasks import fitted_frames, spans_for, training_targets
+from .video import parse_size, read_video
+
+
+class Interrupted(Exception):
+    """Raised by :func:`train` after Ctrl-C, once the resume checkpoint is written."""
+
+    def __init__(self, run: Run):
+        r = run.resume
+        super().__init__(f"interrupted in GOP {r['gop'] + 1}/{len(run.spans)} at step {r['iter']}; "
+                         f"continue with: actinr train --resume -o {run.path}")
+        self.run = run
+
+
+class _Decoder:
+    """:func:`decode` compiled with torch.compile on first use; eager if compiling fails (said once)."""
+
+    def __init__(self, enabled: bool):
+        self.fn = torch.compile(decode, dynamic=False) if enabled else decode
+
+    def __call__(self, *args):
+        if self.fn is decode:
+            return decode(*args)
+        try:
+            return self.fn(*args)
+        except Exception as exc:  # inductor needs a working C++ (CPU) or Triton (CUDA) toolchain
+            tqdm.write(f"torch.compile is unavailable here ({type(exc).__name__}); training eagerly (slower)")
+            self.fn = decode
+            return decode(*args)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ActinrError(f"--device cuda: CUDA is not available to this torch ({torch.__version__}); "
+                          "use --device cpu")
+    return torch.device(name)
+
+
+def psnr_from_mse(mse: float) -> float:
+    return float("inf") if mse <= 0 else -10.0 * math.log10(mse)
+
+
+class _StopFlag:
+    """SIGINT sets the flag (the loop stops after its current step); a second Ctrl-C aborts at once."""
+
+    def __init__(self):
+        self.set = False
+        self._old = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.set:
+            raise KeyboardInterrupt
+        self.set = True
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+def new_run(cfg: TrainConfig, out: Path) -> tuple[Run, "object"]:
+    if (out / "config.json").exists():
+        raise ActinrError(f"{out} already holds a run; continue it with --resume or choose another -o")
+    resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
+    clip = read_video(cfg.source, cfg.start, cfg.frames, resize)
+    w, h = clip.size
+    count = clip.frames.shape[0]
+    if cfg.task == "interp" and count <= cfg.every:
+        raise ActinrError(f"--task interp --every {cfg.every} needs more than {cfg.every} frames, got {count}")
+    source = dict(path=str(Path(cfg.source).resolve()), width=w, height=h, fps=clip.fps, total=clip.total,
+                  start=cfg.start, count=count)
+    run = Run(out, cfg, source, cfg.patch or auto_patch(w, h), spans_for(cfg, count), fitted_frames(cfg, count))
+    run.layout  # validates patch and overlap before anything is written
+    return run, clip
+
+
+def train(cfg: TrainConfig | None, out, resume: bool = False, progress: bool = True,
+          on_step: Callable[[int, int], None] | None = None) -> Run:
+    """Fit ``cfg`` into run folder ``out`` (or continue the run there with ``resume=True``).
+
+    ``on_step(gop, step)`` is called after every step (tests use it to interrupt).
+    """
+    out = Path(out)
+    # Products of small gradients can still reach float32 denormals (10-100x slower on x86).
+    # Set before any parallel torch op: worker threads inherit the setting when they start.
+    flush = torch.set_flush_denormal(True)
+    try:
+        return _train(cfg, out, resume, progress, on_step)
+    finally:
+        if flush:
+            torch.set_flush_denormal(False)
+
+
+def _train(cfg, out: Path, resume: bool, progress: bool, on_step) -> Run:
+    if resume:
+        run = Run.load(out)
+        if run.complete:
+            raise ActinrError(f"{out}: this run is already complete ({len(run.spans)} GOPs)")
+        cfg = run.config
+        resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
+        clip = read_video(run.source["path"], cfg.start, run.source["count"], resize)
+    else:
+        run, clip = new_run(cfg, out)
+        run.save()
+    device = pick_device(cfg.device)
+    target, weight = training_targets(cfg, clip.frames)
+    windows = patch_windows(run.layout)
+    pixel = torch.from_numpy(windows.pixel)
+    loss_weight = (weight[pixel] * torch.from_numpy(windows.valid)).to(device)  # (P, K)
+    coords = torch.from_numpy(windows.coords).to(device)  # (K, 2)
+
+    prev, decoder = None, _Decoder(cfg.compile)
+    with _StopFlag() as stop:
+        for g in range(run.gops_done, len(run.spans)):
+            if prev is None and g > 0:
+                prev = run.load_model(g - 1, device)
+            prev = _fit_gop(run, g, prev, target, pixel, loss_weight, coords, device, stop, progress, on_step,
+                            decoder)
+    return run
+
+
+def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight, coords, device,
+             stop: _StopFlag, progress: bool, on_step, decoder) -> GOPModel:
+    cfg = run.config
+    first, last = run.spans[g]
+    frames = [f for f in run.fitted if first <= f <= last]
+    t = torch.tensor([(f - first) / max(last - first, 1) for f in frames], device=device)  # (F,)
+    tgt = target[frames][:, pixel].permute(1, 0, 2, 3).contiguous().to(device)  # (P, F, K, 3)
+    p, nf, k, _ = tgt.shape
+
+    model = GOPModel(**run.model_args(), seed=cfg.seed).to(device)
+    if prev is not None:  # warm start from the previous GOP
+        model.load_state_dict(prev.state_dict())
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + g)
+    step0, elapsed = 0, 0.0
+    resume_file = run.path / "resume.safetensors"
+    if run.resume is not None and run.resume["gop"] == g:
+        step0, elapsed = _load_resume(resume_file, model, opt, gen)
+
+    bar = tqdm(range(step0, cfg.iters), desc=f"GOP {g + 1}/{len(run.spans)}", total=cfg.iters, initial=step0,
+               disable=None if progress else True, leave=False, dynamic_ncols=True)
+    ema, started = None, time.perf_counter()
+    for step in bar:
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * cfg.lr_decay ** (step / cfg.iters)
+        idx = torch.randint(0, k, (nf, cfg.batch), generator=gen).to(device)  # (F, B)
+        y = torch.gather(tgt, 2, idx[None, :, :, None].expand(p, nf, cfg.batch, 3))  # (P, F, B, 3)
+        w = loss_weight[:, idx]  # (P, F, B)
+        out = model(coords[idx][None], t, decoder)  # (P, F, B, 3)
+        loss = (((out - y) ** 2).mean(-1) * w).sum() / w.sum().clamp_min(1.0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if on_step is not None:
+            on_step(g, step)
+        if step % 25 == 0:
+            ema = loss.item() if ema is None else 0.7 * ema + 0.3 * loss.item()
+            bar.set_postfix_str(f"{psnr_from_mse(ema):.2f} dB")
+        if stop.set and step + 1 < cfg.iters:
+            _save_resume(resume_file, model, opt, gen, step + 1, elapsed + time.perf_counter() - started)
+            run.resume = {"gop": g, "iter": step + 1}
+            run.save()
+            bar.close()
+            raise Interrupted(run)
+    bar.close()
+    seconds = elapsed + time.perf_counter() - started
+
+    mse = _fit_mse(model, coords, t, tgt, loss_weight)
+    save_tensors(run.gop_file(g), model.state_dict(), {"gop": g, "first": first, "last": last})
+    result = dict(gop=g, first=first, last=last, psnr=round(psnr_from_mse(mse), 3), seconds=round(seconds, 2),
+                  params=sum(v.numel() for v in model.parameters()), iters=cfg.iters)
+    run.results = [r for r in run.results if r["gop"] != g] + [result]
+    run.gops_done, run.resume = g + 1, None
+    run.save()
+    resume_file.unlink(missing_ok=True)
+    if progress:
+        tqdm.write(f"GOP {g + 1}/{len(run.spans)}  frames {first}-{last}  {result['psnr']:.2f} dB (fit)  "
+                   f"{seconds:.1f} s  {result['params']:,} parameters")
+    return model
+
+
+@torch.no_grad()
+def _fit_mse(model: GOPModel, coords, t, tgt, loss_weight) -> float:
+    """Weighted MSE over every fitted pixel of the GOP, one frame at a time (outputs clamped to [0, 1])."""
+    total = 0.0
+    for i in range(t.shape[0]):
+        out = model(coords[None, None], t[i:i + 1]).clamp(0, 1)  # (P, 1, K, 3)
+        total += float(((out - tgt[:, i:i + 1]) ** 2).mean(-1)[:, 0].mul(loss_weight).sum())
+    return total / max(float(loss_weight.sum()) * t.shape[0], 1.0)
+
+
+def _save_resume(path: Path, model, opt, gen, step: int, elapsed: float) -> None:
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    for i, p in enumerate(model.parameters()):
+        state = opt.state.get(p, {})
+        for key in ("exp_avg", "exp_avg_sq", "step"):
+            if key in state:
+                tensors[f"adam.{i}.{key}"] = torch.as_tensor(state[key]).reshape(-1)
+    tensors["sampler"] = gen.get_state()
+    save_tensors(path, tensors, {"step": step, "elapsed": elapsed})
+
+
+def _load_resume(path: Path, model, opt, gen) -> tuple[int, float]:
+    from safetensors import safe_open
+
+    tensors = load_tensors(path)
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata() or {}
+    try:
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        for i, p in enumerate(model.parameters()):
+            if f"adam.{i}.exp_avg" in tensors:
+                opt.state[p] = {
+                    "step": tensors[f"adam.{i}.step"].reshape(()).clone(),
+                    "exp_avg": tensors[f"adam.{i}.exp_avg"].reshape(p.shape).to(p.device),
+                    "exp_avg_sq": tensors[f"adam.{i}.exp_avg_sq"].reshape(p.shape).to(p.device),
+                }
+        gen.set_state(tensors["sampler"])
+        return int(meta["step"]), float(meta["elapsed"])
+    except (KeyError, RuntimeError, ValueError) as exc:
+        raise ActinrError(f"{path}: damaged resume checkpoint ({type(exc).__name__}: {exc})") from None

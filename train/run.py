@@ -1,0 +1,152 @@
+"""The run folder: ``config.json`` plus one safetensors file per fitted GOP.
+
+``config.json`` holds the TrainConfig, the source clip (path, size, fps,
+frames), the patch layout, the GOP spans, per-GOP results and, while a fit is
+interrupted, where to resume. ``gop_NNN.safetensors`` holds one GOP's model
+state; ``resume.safetensors`` the model, Adam state and sampler state of an
+interrupted GOP. No pickle anywhere; every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from actinr.engines.errors import ActinrError
+from actinr.engines.grid import PatchLayout
+
+from .config import TrainConfig
+
+RUN_FORMAT = "actinr-run"
+RUN_VERSION = 1
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("actinr")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def write_atomic(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` on a temp file beside ``path``, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def save_tensors(path: Path, tensors: dict[str, torch.Tensor], meta: dict | None = None) -> None:
+    from safetensors.torch import save_file
+
+    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    write_atomic(path, lambda tmp: save_file(tensors, tmp, metadata={k: str(v) for k, v in (meta or {}).items()}))
+
+
+def load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise ActinrError(f"{path}: missing (the run folder is incomplete)")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise ActinrError(f"{path}: not a readable safetensors file ({str(exc).splitlines()[0]})") from None
+
+
+@dataclass
+class Run:
+    """What ``config.json`` says about a run folder."""
+
+    path: Path
+    config: TrainConfig
+    source: dict  # path, width, height, fps, total, start, count
+    patch: int
+    spans: list[tuple[int, int]]  # GOP (first, last) frames, relative to source["start"]
+    fitted: list[int]  # frames (relative) that the loss saw
+    gops_done: int = 0
+    results: list[dict] = field(default_factory=list)  # per finished GOP
+    resume: dict | None = None  # {"gop": g, "iter": i} while interrupted
+    version: str = field(default_factory=package_version)
+
+    @property
+    def layout(self) -> PatchLayout:
+        return PatchLayout(self.source["width"], self.source["height"], self.patch, self.config.overlap)
+
+    @property
+    def complete(self) -> bool:
+        return self.gops_done == len(self.spans)
+
+    def gop_file(self, g: int) -> Path:
+        return self.path / f"gop_{g:03d}.safetensors"
+
+    def save(self) -> None:
+        data = {
+            "format": RUN_FORMAT, "format_version": RUN_VERSION, "actinr_version": self.version,
+            "config": self.config.to_json(), "source": self.source, "patch": self.patch,
+            "spans": [list(s) for s in self.spans], "fitted": self.fitted, "gops_done": self.gops_done,
+            "results": self.results, "resume": self.resume,
+        }
+        text = json.dumps(data, indent=2)
+        write_atomic(self.path / "config.json", lambda tmp: Path(tmp).write_text(text))
+
+    @classmethod
+    def load(cls, path) -> "Run":
+        path = Path(path)
+        cfg = path / "config.json"
+        if not path.is_dir():
+            raise ActinrError(f"{path}: no such run folder")
+        if not cfg.is_file():
+            raise ActinrError(f"{path}: not a run folder (no config.json)")
+        try:
+            data = json.loads(cfg.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ActinrError(f"{cfg}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict) or data.get("format") != RUN_FORMAT:
+            raise ActinrError(f"{cfg}: not an actinr run config")
+        version = data.get("format_version")
+        if not isinstance(version, int) or version > RUN_VERSION:
+            raise ActinrError(f"{cfg}: run format version {version} is newer than this actinr reads "
+                              f"({RUN_VERSION}); upgrade actinr")
+        try:
+            run = cls(path, TrainConfig.from_json(data["config"]), dict(data["source"]), int(data["patch"]),
+                      [tuple(int(v) for v in s) for s in data["spans"]], [int(f) for f in data["fitted"]],
+                      int(data["gops_done"]), list(data["results"]), data["resume"], str(data["actinr_version"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ActinrError(f"{cfg}: damaged run config ({type(exc).__name__}: {exc})") from None
+        for g in range(run.gops_done):
+            if not run.gop_file(g).is_file():
+                raise ActinrError(f"{run.gop_file(g)}: missing (the run folder is incomplete)")
+        return run
+
+    def model_args(self) -> dict:
+        c = self.config
+        return dict(patches=self.layout.count, hidden=c.hidden, layers=c.layers, w0=c.w0, s0=c.s0,
+                    freq_scale=c.time_freq)
+
+    def load_model(self, g: int, device="cpu"):
+        """The fitted model of GOP ``g``."""
+        from .model import GOPModel
+
+        if not 0 <= g < self.gops_done:
+            raise ActinrError(f"{self.path}: GOP {g} is not fitted (fitted: {self.gops_done} of {len(self.spans)})")
+        model = GOPModel(**self.model_args())
+        state = load_tensors(self.gop_file(g))
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise ActinrError(f"{self.gop_file(g)}: tensors do not match config.json "
+                              f"({str(exc).splitlines()[0]})") from None
+        return model.to(device).eval()

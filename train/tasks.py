@@ -1,0 +1,51 @@
+"""What each task fits: which frames, which targets, which pixels count in the loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .config import TrainConfig
+from .gop import gop_spans
+
+
+def fitted_frames(cfg: TrainConfig, count: int) -> list[int]:
+    """Frames (relative to the clip start) the loss sees."""
+    if cfg.task == "interp":
+        return list(range(0, count, cfg.every))
+    return list(range(count))
+
+
+def spans_for(cfg: TrainConfig, count: int) -> list[tuple[int, int]]:
+    """GOP spans in frames; for interp they are laid out over the fitted frames, so GOPs meet on one."""
+    if cfg.task == "interp":
+        keys = fitted_frames(cfg, count)
+        return [(keys[a], keys[b]) for a, b in gop_spans(len(keys), cfg.gop)]
+    return gop_spans(count, cfg.gop)
+
+
+def inpaint_mask(cfg: TrainConfig, width: int, height: int) -> np.ndarray:
+    """(H, W) bool, True where the pixel is hidden from the loss."""
+    mask = np.zeros((height, width), bool)
+    if cfg.mask == "center":
+        mask[height // 4: height - height // 4, width // 4: width - width // 4] = True
+    else:  # 12 boxes of 1/8 the frame size at seeded random places
+        rng = np.random.default_rng(cfg.seed)
+        bw, bh = max(1, width // 8), max(1, height // 8)
+        for _ in range(12):
+            x, y = rng.integers(0, width - bw + 1), rng.integers(0, height - bh + 1)
+            mask[y:y + bh, x:x + bw] = True
+    return mask
+
+
+def training_targets(cfg: TrainConfig, frames: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """(F, H, W, 3) uint8 -> float targets (F, H*W, 3) in [0, 1] and loss weights (H*W,)."""
+    f, h, w, _ = frames.shape
+    target = torch.from_numpy(frames).float().div_(255.0).reshape(f, h * w, 3)
+    if cfg.task == "denoise":
+        gen = torch.Generator().manual_seed(cfg.seed + 7919)
+        target = (target + cfg.noise * torch.randn(target.shape, generator=gen)).clamp_(0.0, 1.0)
+    weight = torch.ones(h * w)
+    if cfg.task == "inpaint":
+        weight = torch.from_numpy(~inpaint_mask(cfg, w, h)).float().reshape(-1)
+    return target, weight

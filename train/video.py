@@ -1,0 +1,167 @@
+"""Reading and writing video with PyAV: mp4/mkv/avi/mov files and folders of PNG/JPEG frames.
+
+Frames are uint8 RGB arrays shaped (F, H, W, 3).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from actinr.engines.errors import ActinrError
+
+VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+FOLDER_FPS = 30.0  # a folder of frames carries no rate; this one is assumed
+
+
+@dataclass
+class Clip:
+    """Frames (F, H, W, 3) uint8 read from ``path``; ``total`` frames in the source, ``start`` the first read."""
+
+    frames: np.ndarray
+    fps: float
+    path: str
+    start: int
+    total: int
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.frames.shape[2], self.frames.shape[1]
+
+
+def parse_size(text: str, what: str = "size") -> tuple[int, int]:
+    """``"WxH"`` -> (W, H) positive integers."""
+    try:
+        w, h = (int(v) for v in str(text).lower().split("x"))
+    except ValueError:
+        raise ActinrError(f"{what} must look like WIDTHxHEIGHT (e.g. 640x360), got {text!r}") from None
+    if w < 1 or h < 1:
+        raise ActinrError(f"{what} must be positive, got {text!r}")
+    return w, h
+
+
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _check_range(path, start: int, frames: int | None, total: int) -> int:
+    if total == 0:
+        raise ActinrError(f"{path}: no video frames found")
+    if start < 0 or (frames is not None and frames < 1):
+        raise ActinrError(f"{path}: --start must be >= 0 and --frames >= 1, got start {start}, frames {frames}")
+    count = total - start if frames is None else frames
+    if start >= total or start + count > total:
+        raise ActinrError(
+            f"{path}: frames {start}..{start + count - 1} requested but the clip has {total} frames (0..{total - 1})"
+        )
+    return count
+
+
+def read_video(path, start: int = 0, frames: int | None = None, resize: tuple[int, int] | None = None) -> Clip:
+    """Read ``frames`` frames from ``start`` of a video file or a folder of images, as RGB uint8."""
+    import av
+
+    p = Path(path)
+    if not p.exists():
+        raise ActinrError(f"{p}: no such file or folder")
+    if p.is_dir():
+        files = _image_files(p)
+        count = _check_range(p, start, frames, len(files))
+        out = []
+        for f in files[start:start + count]:
+            out.append(_read_image(f))
+            if out[-1].shape != out[0].shape:
+                raise ActinrError(f"{f}: frame size {out[-1].shape[1]}x{out[-1].shape[0]} differs from "
+                                  f"{out[0].shape[1]}x{out[0].shape[0]} of the first frame")
+        clip = Clip(np.stack(out), FOLDER_FPS, str(p), start, len(files))
+    elif p.suffix.lower() in IMAGE_SUFFIXES:
+        _check_range(p, start, frames, 1)
+        clip = Clip(_read_image(p)[None], FOLDER_FPS, str(p), 0, 1)
+    else:
+        try:
+            with av.open(str(p)) as container:
+                if not container.streams.video:
+                    raise ActinrError(f"{p}: no video stream in this file")
+                stream = container.streams.video[0]
+                fps = float(stream.average_rate or stream.guessed_rate or FOLDER_FPS)
+                out = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+        except av.error.FFmpegError as exc:
+            raise ActinrError(f"{p}: cannot read as video ({exc.strerror or type(exc).__name__})") from None
+        count = _check_range(p, start, frames, len(out))
+        clip = Clip(np.stack(out[start:start + count]), fps, str(p), start, len(out))
+    if resize is not None and tuple(resize) != clip.size:
+        clip.frames = resize_frames(clip.frames, resize)
+    return clip
+
+
+def _read_image(path: Path) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ActinrError(f"{path}: cannot read as an image ({exc})") from None
+
+
+def resize_frames(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bicubic resize (antialiased when shrinking) of (F, H, W, 3) uint8 frames to ``size = (w, h)``."""
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
+    x = torch.nn.functional.interpolate(x, size=(size[1], size[0]), mode="bicubic", antialias=True,
+                                        align_corners=False)
+    return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def _atomic_target(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def write_video(path, frames, fps: float, crf: int = 18) -> None:
+    """Write RGB uint8 frames (an array or an iterable of (H, W, 3)) as H.264 mp4, atomically."""
+    import av
+
+    path = Path(path)
+    tmp = _atomic_target(path)
+    try:
+        with av.open(str(tmp), "w", format="mp4") as container:
+            stream = None
+            for frame in frames:
+                if stream is None:
+                    h, w = frame.shape[:2]
+                    stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+                    stream.width, stream.height = w + w % 2, h + h % 2  # yuv420p needs even sizes
+                    stream.pix_fmt = "yuv420p"
+                    stream.options = {"crf": str(crf)}
+                if frame.shape[0] % 2 or frame.shape[1] % 2:
+                    frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)), mode="edge")
+                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+                container.mux(stream.encode(vf))
+            if stream is None:
+                raise ActinrError(f"{path}: no frames to write")
+            container.mux(stream.encode())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_png(path, frame: np.ndarray) -> None:
+    """Write one (H, W, 3) uint8 frame as PNG, atomically."""
+    from PIL import Image
+
+    path = Path(path)
+    tmp = _atomic_target(path)
+    try:
+        Image.fromarray(np.ascontiguousarray(frame)).save(tmp, format="PNG")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
