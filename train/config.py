@@ -29,7 +29,7 @@ class TrainConfig:
     overlap: int = _f(0, "pixels shared by neighbouring patches, blended bilinearly (removes seams)")
     w0: float = _f(5.0, "WIRE frequency omega_0 of the Gabor activations")
     s0: float = _f(7.0, "WIRE scale s_0 of the Gabor activations")
-    time_freq: float = _f(4.0, "standard deviation of the bias-INRs' 40 Gaussian time frequencies "
+    time_freq: float = _f(1.0, "standard deviation of the bias-INRs' 40 Gaussian time frequencies "
                                "(cycles per GOP): lower is smoother in time")
     lr: float = _f(5e-3, "Adam learning rate at the start of each GOP")
     lr_decay: float = _f(0.1, "factor the learning rate decays by over a GOP's iterations")

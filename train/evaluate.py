@@ -131,7 +131,7 @@ def evaluate(run_path, size: str | tuple | None = None, device: str = "cpu", pro
         reference, baseline = frames, None
 
     fitted = set(run.fitted)
-    noisy = training_targets(cfg, frames)[0].view(count, fitted_size[1], fitted_size[0], 3) \
+    noisy = _u8(training_targets(cfg, frames)[0].view(count, fitted_size[1], fitted_size[0], 3).numpy()) \
         if cfg.task == "denoise" else None
     hidden = torch.from_numpy(inpaint_mask(cfg, *out_size)) if cfg.task == "inpaint" else None
 

@@ -160,7 +160,7 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     first, last = run.spans[g]
     frames = [f for f in run.fitted if first <= f <= last]
     t = torch.tensor([(f - first) / max(last - first, 1) for f in frames], device=device)  # (F,)
-    tgt = target[frames][:, pixel].permute(1, 0, 2, 3).contiguous().to(device)  # (P, F, K, 3)
+    tgt = target[frames][:, pixel].permute(1, 0, 2, 3).to(device).float().div_(255.0)  # (P, F, K, 3)
     p, nf, k, _ = tgt.shape
 
     model = GOPModel(**run.model_args(), seed=cfg.seed).to(device)

@@ -31,7 +31,7 @@ class BiasINR(nn.Module):
     """Time -> per-patch bias of one linear module: ``(T,) -> (P, T, width)``."""
 
     def __init__(self, patches: int, width: int, base: torch.Tensor, gen: torch.Generator,
-                 freqs: int = 40, freq_scale: float = 4.0, latent: int = 10):
+                 freqs: int = 40, freq_scale: float = 1.0, latent: int = 10):
         super().__init__()
         self.register_buffer("freqs", torch.randn(freqs, generator=gen) * freq_scale)  # frozen
         self.latent = nn.Parameter(torch.randn(patches, latent, generator=gen) * 0.1)  # (P, L)
@@ -65,7 +65,7 @@ class GOPModel(nn.Module):
 
     def __init__(self, patches: int, hidden: int = 32, layers: int = 1, w0: float = 5.0,
                  s0: float = 7.0, first_scale: float = 1.0, hidden_scale: float = 1.0,
-                 freq_scale: float = 4.0, seed: int = 0):
+                 freq_scale: float = 1.0, seed: int = 0):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.w0, self.s0, self.hidden, self.layers = float(w0), float(s0), hidden, layers

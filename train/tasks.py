@@ -39,12 +39,17 @@ def inpaint_mask(cfg: TrainConfig, width: int, height: int) -> np.ndarray:
 
 
 def training_targets(cfg: TrainConfig, frames: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """(F, H, W, 3) uint8 -> float targets (F, H*W, 3) in [0, 1] and loss weights (H*W,)."""
+    """(F, H, W, 3) uint8 -> uint8 targets (F, H*W, 3) and loss weights (H*W,).
+
+    Targets stay uint8 (a long HD clip would not fit in memory as floats); the
+    denoise task's noisy frames are quantised like a real noisy recording.
+    """
     f, h, w, _ = frames.shape
-    target = torch.from_numpy(frames).float().div_(255.0).reshape(f, h * w, 3)
+    target = torch.from_numpy(np.ascontiguousarray(frames)).reshape(f, h * w, 3)
     if cfg.task == "denoise":
         gen = torch.Generator().manual_seed(cfg.seed + 7919)
-        target = (target + cfg.noise * torch.randn(target.shape, generator=gen)).clamp_(0.0, 1.0)
+        noisy = target.float() + (255.0 * cfg.noise) * torch.randn(target.shape, generator=gen)
+        target = noisy.round_().clamp_(0, 255).to(torch.uint8)
     weight = torch.ones(h * w)
     if cfg.task == "inpaint":
         weight = torch.from_numpy(~inpaint_mask(cfg, w, h)).float().reshape(-1)

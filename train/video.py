@@ -1,6 +1,8 @@
-"""Reading and writing video with PyAV: mp4/mkv/avi/mov files and folders of PNG/JPEG frames.
+"""Reading and writing video: mp4/mkv/avi/mov files and folders of PNG/JPEG frames.
 
-Frames are uint8 RGB arrays shaped (F, H, W, 3).
+Video files are decoded and encoded with PyAV; single PNG/JPEG frames are read
+and written with Pillow (PyAV's image path would need Pillow for the
+conversion anyway). Frames are uint8 RGB arrays shaped (F, H, W, 3).
 """
 
 from __future__ import annotations
