@@ -108,8 +108,8 @@ def evaluate(run_path, size: str | tuple | None = None, device: str = "cpu", pro
     count = run.spans[run.gops_done - 1][1] + 1  # frames covered by the fitted GOPs
     fitted_size = (src["width"], src["height"])
     resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
-    clip = read_video(src["path"], cfg.start, count, resize)
-    frames = clip.frames  # what the model was fitted to (before noise/masks)
+    clip = read_video(src["path"], cfg.start, src["count"], resize)
+    frames = clip.frames[:count]  # what the model was fitted to (before noise/masks)
     out_size = parse_size(size, "--size") if isinstance(size, str) else (tuple(size) if size else fitted_size)
 
     report: dict = {"run": str(run.path), "task": cfg.task, "size": list(out_size), "fitted_size": list(fitted_size),
@@ -131,8 +131,9 @@ def evaluate(run_path, size: str | tuple | None = None, device: str = "cpu", pro
         reference, baseline = frames, None
 
     fitted = set(run.fitted)
-    noisy = _u8(training_targets(cfg, frames)[0].view(count, fitted_size[1], fitted_size[0], 3).numpy()) \
-        if cfg.task == "denoise" else None
+    # the noise is drawn for the whole clip, exactly as training drew it
+    noisy = _u8(training_targets(cfg, clip.frames)[0][:count].view(count, fitted_size[1], fitted_size[0], 3)
+                .numpy()) if cfg.task == "denoise" else None
     hidden = torch.from_numpy(inpaint_mask(cfg, *out_size)) if cfg.task == "inpaint" else None
 
     rows = []
