@@ -64,18 +64,18 @@ class GOPModel(nn.Module):
     """All patches of one GOP: ``forward(coords (P|1, F, N, 2), t (F,)) -> RGB (P, F, N, 3)``."""
 
     def __init__(self, patches: int, hidden: int = 32, layers: int = 1, w0: float = 5.0,
-                 s0: float = 7.0, first_scale: float = 1.0, hidden_scale: float = 1.0,
-                 freq_scale: float = 1.0, seed: int = 0):
+                 s0: float = 7.0, freq_scale: float = 1.0, seed: int = 0):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.w0, self.s0, self.hidden, self.layers = float(w0), float(s0), hidden, layers
         h, p = hidden, patches
         # Layer 1: real (2 -> h) branches u | v, packed as (P, 2, 2h).
-        self.w1 = nn.Parameter(_uniform((p, 2, 2 * h), first_scale / math.sqrt(2), gen))
+        # Initialisation bounds are the usual 1/sqrt(fan_in) of a linear layer (as in WIRE).
+        self.w1 = nn.Parameter(_uniform((p, 2, 2 * h), 1 / math.sqrt(2), gen))
         widths = [2 * h] + [4 * h] * layers + [3]
-        bases = [_uniform((p, 2 * h), first_scale / math.sqrt(2), gen)]
+        bases = [_uniform((p, 2 * h), 1 / math.sqrt(2), gen)]
         # Hidden complex (h -> h) branches u | v: real parts A and imaginary parts B, each (P, h, 2h).
-        bound = hidden_scale / math.sqrt(h)
+        bound = 1 / math.sqrt(h)
         self.hid_re = nn.ParameterList([nn.Parameter(_uniform((p, h, 2 * h), bound, gen)) for _ in range(layers)])
         self.hid_im = nn.ParameterList([nn.Parameter(_uniform((p, h, 2 * h), bound, gen)) for _ in range(layers)])
         bases += [_uniform((p, 4 * h), bound, gen) for _ in range(layers)]
