@@ -25,12 +25,13 @@ import numpy as np
 import torch
 
 from actinr.engines.errors import ActinrError
+from actinr.engines.files import write_atomic
 from actinr.engines.grid import FULL_VIEW, sample_grid
 from actinr.engines.patch_mlp import decode
 
 from . import metrics
 from .gop import gop_for_frame, local_time
-from .run import Run, write_atomic
+from .run import Run
 from .tasks import inpaint_mask, training_targets
 from .video import parse_size, read_video, resize_frames
 
@@ -132,8 +133,8 @@ def evaluate(run_path, size: str | tuple | None = None, device: str = "cpu", pro
 
     fitted = set(run.fitted)
     # the noise is drawn for the whole clip, exactly as training drew it
-    noisy = _u8(training_targets(cfg, clip.frames)[0][:count].view(count, fitted_size[1], fitted_size[0], 3)
-                .numpy()) if cfg.task == "denoise" else None
+    noisy = training_targets(cfg, clip.frames)[0][:count].view(count, fitted_size[1], fitted_size[0], 3) \
+        .float().div_(255.0) if cfg.task == "denoise" else None
     hidden = torch.from_numpy(inpaint_mask(cfg, *out_size)) if cfg.task == "inpaint" else None
 
     rows = []
@@ -218,4 +219,4 @@ def format_report(rep: dict) -> str:
 
 def write_report(path, rep: dict) -> None:
     text = json.dumps(rep, indent=2)
-    write_atomic(Path(path), lambda tmp: Path(tmp).write_text(text))
+    write_atomic(path, lambda tmp: Path(tmp).write_text(text))

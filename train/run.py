@@ -10,14 +10,13 @@ interrupted GOP. No pickle anywhere; every file is written atomically.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from actinr.engines.errors import ActinrError
+from actinr.engines.files import write_atomic
 from actinr.engines.grid import PatchLayout
 
 from .config import TrainConfig
@@ -33,18 +32,6 @@ def package_version() -> str:
         return version("actinr")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-def write_atomic(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` on a temp file beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def save_tensors(path: Path, tensors: dict[str, torch.Tensor], meta: dict | None = None) -> None:

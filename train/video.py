@@ -7,8 +7,6 @@ conversion anyway). Frames are uint8 RGB arrays shaped (F, H, W, 3).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +15,7 @@ import numpy as np
 import torch
 
 from actinr.engines.errors import ActinrError
+from actinr.engines.files import write_atomic
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
@@ -121,21 +120,14 @@ def resize_frames(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
 
 
-def _atomic_target(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
-
-
 def write_video(path, frames, fps: float, crf: int = 18) -> None:
     """Write RGB uint8 frames (an array or an iterable of (H, W, 3)) as H.264 mp4, atomically."""
     import av
 
     path = Path(path)
-    tmp = _atomic_target(path)
-    try:
-        with av.open(str(tmp), "w", format="mp4") as container:
+
+    def write(tmp: str) -> None:
+        with av.open(tmp, "w", format="mp4") as container:
             stream = None
             for frame in frames:
                 if stream is None:
@@ -151,19 +143,12 @@ def write_video(path, frames, fps: float, crf: int = 18) -> None:
             if stream is None:
                 raise ActinrError(f"{path}: no frames to write")
             container.mux(stream.encode())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    write_atomic(path, write)
 
 
 def write_png(path, frame: np.ndarray) -> None:
     """Write one (H, W, 3) uint8 frame as PNG, atomically."""
     from PIL import Image
 
-    path = Path(path)
-    tmp = _atomic_target(path)
-    try:
-        Image.fromarray(np.ascontiguousarray(frame)).save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, lambda tmp: Image.fromarray(np.ascontiguousarray(frame)).save(tmp, format="PNG"))
