@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CLIP   := tests/data/carphone.mp4
 
-.PHONY: test demo bench-train clean
+.PHONY: test demo bench-train bench-export clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ demo: $(STAMP)
 
 bench-train: $(STAMP)
 	$(PY) benchmarks/train_quality.py
+
+bench-export: $(STAMP)
+	$(PY) benchmarks/bias_rate.py
 
 clean:
 	rm -rf $(VENV) demo-run .pytest_cache

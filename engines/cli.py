@@ -18,6 +18,8 @@ from .errors import ActinrError
 COMMANDS = {
     "train": ("actinr.train.cli:train", "fit ActINR to a video clip (PyTorch)"),
     "eval": ("actinr.train.cli:eval", "render a fitted run and score it against its source"),
+    "export": ("actinr.export.cli:export", "pack a fitted run into one .engine bundle (ONNX, optional TensorRT plan)"),
+    "info": ("actinr.engines.info:info", "show what a .engine bundle holds"),
 }
 
 

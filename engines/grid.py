@@ -156,6 +156,18 @@ def sample_grid(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW) 
     return SampleGrid(coords, pixels, weights, w, h)
 
 
+def points_per_patch(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW) -> int:
+    """``sample_grid(layout, size, viewport).points`` without building the grid (cheap at 4K)."""
+    w, h = size
+    x0, y0, x1, y1 = check_viewport(viewport)
+    counts = []
+    for n, lo, hi, extent, m in ((w, x0, x1, layout.width, layout.nx), (h, y0, y1, layout.height, layout.ny)):
+        pos = (lo + (np.arange(n) + 0.5) / n * (hi - lo)) * extent - 0.5
+        i0, w0, i1, w1 = _axis(pos, m, layout)
+        counts.append(int((np.bincount(i0[w0 > 0], minlength=m) + np.bincount(i1[w1 > 0], minlength=m)).max()))
+    return max(counts[0] * counts[1], 1)
+
+
 @dataclass
 class PatchWindows:
     """Every patch's full ``k x k`` pixel window in the source frame (for training).

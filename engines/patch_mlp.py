@@ -14,6 +14,7 @@ a real (2h -> 3) matmul.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 # Envelope exponents are clamped at -30: exp(-30) ~ 1e-13 is nothing in a
@@ -39,6 +40,21 @@ def gabor_complex(x: torch.Tensor, w0: float, s0: float) -> torch.Tensor:
     ur, ui, vr, vi = x.chunk(4, dim=-1)
     env = torch.exp((-w0 * ui - (s0 * s0) * (ur * ur + ui * ui + vr * vr + vi * vi)).clamp_min(MIN_EXPONENT))
     return torch.cat([env * torch.cos(w0 * ur), env * torch.sin(w0 * ur)], dim=-1)
+
+
+def realify_hidden(re, im):
+    """A complex hidden layer's two branches -> its realified (P, 2h, 4h) matmul weight.
+
+    ``re``/``im`` (P, h, 2h): real and imaginary parts of ``[W_u | W_v]``. Row
+    block 1 multiplies ``Re z``, row block 2 ``Im z``; columns are
+    ``[Re u, Im u, Re v, Im v]``. Works on torch tensors and numpy arrays.
+    """
+    cat = np.concatenate if isinstance(re, np.ndarray) else torch.cat
+    h = re.shape[-2]
+    au, av, bu, bv = re[..., :h], re[..., h:], im[..., :h], im[..., h:]
+    top = cat([au, bu, av, bv], -1)  # rows that multiply Re z
+    bottom = cat([-bu, au, -bv, av], -1)  # rows that multiply Im z
+    return cat([top, bottom], -2)  # (P, 2h, 4h)
 
 
 def decode(

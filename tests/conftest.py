@@ -14,3 +14,24 @@ CARPHONE = DATA / "carphone.mp4"
 @pytest.fixture(scope="session")
 def carphone() -> Path:
     return CARPHONE
+
+
+@pytest.fixture(scope="session")
+def carphone_run(carphone, tmp_path_factory):
+    """A 2-GOP model of real carphone frames 0-8 (GOPs 0-4 and 4-8), default widths, fitted briefly."""
+    from actinr.train.config import TrainConfig
+    from actinr.train.fit import train
+
+    out = tmp_path_factory.mktemp("carphone_run") / "run"
+    return train(TrainConfig(source=str(carphone), frames=9, gop=5, iters=300, batch=64, compile=False),
+                 out, progress=False)
+
+
+@pytest.fixture(scope="session")
+def carphone_bundle(carphone_run, tmp_path_factory):
+    """That run exported with the exact bias-INR embedded (fp32, default bias rate)."""
+    from actinr.export.exporter import ExportConfig, export_run
+
+    out = tmp_path_factory.mktemp("carphone_bundle") / "model.engine"
+    export_run(carphone_run.path, out, ExportConfig(exact_bias=True))
+    return out

@@ -61,15 +61,18 @@ class RunRenderer:
         return self._grids[key]
 
     @torch.no_grad()
-    def render(self, f: float, size=None, viewport=FULL_VIEW) -> torch.Tensor:
-        """Frame position ``f`` (relative to the clip start) -> float (H, W, 3) in [0, 1]."""
+    def render(self, f: float, size=None, viewport=FULL_VIEW, biases=None) -> torch.Tensor:
+        """Frame position ``f`` (relative to the clip start) -> float (H, W, 3) in [0, 1].
+
+        ``biases`` ``[(P, width), ...]`` replaces the bias-INRs' output (e.g. baked biases).
+        """
         spans = self.run.spans[: self.run.gops_done]
         g = gop_for_frame(spans, f)
-        t = torch.tensor([local_time(spans[g], f)], device=self.device)
+        t = torch.tensor([float(local_time(spans[g], f))], dtype=torch.float32, device=self.device)
         model = self.model(g)
         size = size or (self.run.source["width"], self.run.source["height"])
         coords, pixel, weight, w, h = self.grid(size, viewport)
-        biases = model.biases(t)  # [(P, 1, width)], shared by every chunk
+        biases = model.biases(t) if biases is None else [b[:, None].to(self.device) for b in biases]  # [(P, 1, width)]
         weights = model.weights()
         img = torch.zeros(w * h + 1, 3, device=self.device)  # the last row collects padded entries
         for s in range(0, coords.shape[1], self.chunk):
@@ -79,8 +82,8 @@ class RunRenderer:
             img.index_add_(0, pixel[:, s:s + self.chunk].reshape(-1), vals.reshape(-1, 3))
         return img[:-1].view(h, w, 3).clamp_(0.0, 1.0)
 
-    def render_uint8(self, f: float, size=None, viewport=FULL_VIEW) -> np.ndarray:
-        return (self.render(f, size, viewport) * 255.0).round().to(torch.uint8).cpu().numpy()
+    def render_uint8(self, f: float, size=None, viewport=FULL_VIEW, biases=None) -> np.ndarray:
+        return (self.render(f, size, viewport, biases) * 255.0).round().to(torch.uint8).cpu().numpy()
 
 
 def _scores(img: torch.Tensor, ref: torch.Tensor) -> dict:

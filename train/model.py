@@ -20,7 +20,7 @@ import math
 import torch
 from torch import nn
 
-from actinr.engines.patch_mlp import decode
+from actinr.engines.patch_mlp import decode, realify_hidden
 
 
 def _uniform(shape, bound: float, gen: torch.Generator) -> torch.Tensor:
@@ -92,13 +92,8 @@ class GOPModel(nn.Module):
 
     def weights(self) -> list[torch.Tensor]:
         """The realified weight matrices: ``[(P, 2, 2h), (P, 2h, 4h)..., (P, 2h, 3)]``."""
-        h = self.hidden
         out = [self.w1]
-        for a, b in zip(self.hid_re, self.hid_im):
-            au, av, bu, bv = a[..., :h], a[..., h:], b[..., :h], b[..., h:]
-            top = torch.cat([au, bu, av, bv], dim=-1)  # rows that multiply Re z
-            bottom = torch.cat([-bu, au, -bv, av], dim=-1)  # rows that multiply Im z
-            out.append(torch.cat([top, bottom], dim=1))  # (P, 2h, 4h)
+        out += [realify_hidden(a, b) for a, b in zip(self.hid_re, self.hid_im)]  # (P, 2h, 4h) each
         out.append(self.wout)
         return out
 

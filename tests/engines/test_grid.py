@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from actinr.engines.errors import ActinrError
-from actinr.engines.grid import PatchLayout, patch_windows, sample_grid
+from actinr.engines.grid import FULL_VIEW, PatchLayout, patch_windows, points_per_patch, sample_grid
 
 
 def entries(grid):
@@ -94,3 +94,11 @@ def test_bad_layout():
         PatchLayout(32, 32, 16, overlap=9)
     with pytest.raises(ActinrError, match="patch size"):
         PatchLayout(32, 32, 1)
+
+
+@pytest.mark.parametrize("layout", [PatchLayout(176, 144, 32), PatchLayout(176, 144, 32, 4), PatchLayout(100, 37, 16, 8),
+                                    PatchLayout(640, 272, 48, 6)])
+def test_points_per_patch_equals_the_grid(layout):
+    for size in [(64, 64), (176, 144), (301, 247), (13, 400)]:
+        for viewport in [FULL_VIEW, (0.1, 0.2, 0.35, 0.5)]:
+            assert points_per_patch(layout, size, viewport) == sample_grid(layout, size, viewport).points

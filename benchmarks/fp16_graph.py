@@ -1,0 +1,82 @@
+"""fp16 vs fp32 decoder graph: PSNR of whole uint8 frames rendered through ONNX Runtime (CPU).
+
+Renders random times of a bundle through both graphs with the same baked
+biases, blends the per-patch outputs into frames with the sampling grid, and
+reports the PSNR of the fp16 frame against the fp32 frame, at the source size
+and at 2x.
+
+    python benchmarks/fp16_graph.py model.engine [--times 20] [--out benchmarks/results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("bundle")
+    ap.add_argument("--times", type=int, default=20)
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    args = ap.parse_args()
+
+    import onnxruntime as ort
+
+    from actinr.engines import bundle as B
+    from actinr.engines.bias import interpolate
+    from actinr.engines.grid import PatchLayout, sample_grid
+
+    bundle = B.load(args.bundle)
+    m = bundle.manifest
+    src, gops = m["source"], m["gops"]
+    layout = PatchLayout(src["width"], src["height"], m["patch"]["size"], m["patch"]["overlap"])
+    sessions = {p: ort.InferenceSession(bytes(bundle.raw(g)), providers=["CPUExecutionProvider"])
+                for p, g in B.DECODER_GRAPHS.items()}
+    rng = np.random.default_rng(0)
+    rows = {}
+    for scale in (1, 2):
+        grid = sample_grid(layout, (src["width"] * scale, src["height"] * scale))
+        psnrs = []
+        for f in rng.uniform(0, src["frames"] - 1, args.times):
+            g = next(i for i, s in enumerate(gops) if f < s["last"] or i == len(gops) - 1)
+            t = (f - gops[g]["first"]) / (gops[g]["last"] - gops[g]["first"])
+            biases = {f"bias_{i}": interpolate(tab, t, m["bias"]["interpolation"])[:, None]
+                      for i, tab in enumerate(bundle.gop_bias_tables(g))}
+            frames = {}
+            for prec, sess in sessions.items():
+                wdtype = np.float16 if prec == "fp16" else np.float32
+                feed = {"coords": grid.coords, **biases,
+                        **{f"weight_{i}": w.astype(wdtype) for i, w in enumerate(bundle.gop_weights(g))}}
+                rgb = sess.run(None, feed)[0] * grid.weight[..., None]  # (P, N, 3)
+                img = np.zeros((grid.width * grid.height + 1, 3), np.float32)
+                np.add.at(img, grid.pixel.ravel(), rgb.reshape(-1, 3))
+                frames[prec] = np.round(np.clip(img[:-1], 0, 1) * 255)
+            mse = float(np.mean((frames["fp16"] - frames["fp32"]) ** 2))
+            psnrs.append(math.inf if mse == 0 else 10 * math.log10(255 ** 2 / mse))
+        rows[f"{grid.width}x{grid.height}"] = {"mean": round(float(np.mean(psnrs)), 2),
+                                               "worst": round(float(np.min(psnrs)), 2)}
+        print(f"{grid.width}x{grid.height}: fp16 graph vs fp32 graph over {args.times} random times: "
+              f"mean {np.mean(psnrs):.2f} dB, worst {np.min(psnrs):.2f} dB")
+    date = datetime.date.today().isoformat()
+    result = {"benchmark": "fp16_graph", "date": date, "machine": platform.processor() or platform.machine(),
+              "onnxruntime": ort.__version__, "bundle": str(args.bundle), "times": args.times, "psnr_db": rows}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{date}-cpu-fp16_graph.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""TensorRT plan building: a thin layer over the decoder ONNX graph that ONNX Runtime verifies.
+
+TensorRT 10/11 Python API: a ``STRONGLY_TYPED`` network (the graph's Casts fix
+every precision, so no builder precision flags), parsed from the bundle's
+decoder graph, one optimization profile over the points-per-patch dimension,
+and a timing cache kept on disk per (GPU, TensorRT version) so rebuilding on
+the same machine is fast. The plan is keyed by the GPU's compute capability
+and the TensorRT version; a player uses it only when both match and rebuilds
+from the embedded ONNX otherwise.
+
+Profile: the number of points per patch ``N`` that a full-frame render of
+64x64 (min), 1920x1080 (opt) and 3840x2160 (max) outputs needs for this
+bundle's patch layout. A zoomed viewport packs more points into fewer patches;
+a decoder renders such frames in chunks of at most the profile's maximum.
+
+This workplace has no TensorRT builder (its libraries are not on the package
+registry), so this module has not run here; its tests skip with that reason.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from actinr.engines.errors import ActinrError
+from actinr.engines.files import write_atomic
+from actinr.engines.grid import PatchLayout, points_per_patch
+
+PROFILE_SIZES = {"min": (64, 64), "opt": (1920, 1080), "max": (3840, 2160)}
+
+
+def profile_points(layout: PatchLayout) -> tuple[int, int, int]:
+    """(min, opt, max) points per patch of the optimization profile for ``layout``."""
+    return tuple(points_per_patch(layout, PROFILE_SIZES[k]) for k in ("min", "opt", "max"))
+
+
+def cache_dir() -> Path:
+    """Where timing caches live: ``$ACTINR_CACHE`` or ``~/.cache/actinr``, subfolder tensorrt/."""
+    root = os.environ.get("ACTINR_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "actinr"
+    return Path(root) / "tensorrt"
+
+
+def machine_problems() -> tuple[object | None, str | None, list[str]]:
+    """(tensorrt module or None, compute capability or None, what is missing for a build)."""
+    missing = []
+    try:
+        import tensorrt as trt
+    except ImportError:
+        trt = None
+        missing.append("TensorRT (pip install 'actinr[tensorrt]')")
+    cc = None
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            major, minor = torch.cuda.get_device_capability(0)
+            cc = f"{major}.{minor}"
+        else:
+            missing.append("a CUDA GPU (torch sees none)")
+    except ImportError:
+        missing.append("torch")
+    return trt, cc, missing
+
+
+class PlanBuilder:
+    """Builds plans for the GPU of this machine; :meth:`for_this_machine` fails early with what is missing."""
+
+    def __init__(self, trt, compute_capability: str):
+        self.trt, self.cc = trt, compute_capability
+        self.version = str(trt.__version__)
+
+    @classmethod
+    def for_this_machine(cls) -> "PlanBuilder":
+        trt, cc, missing = machine_problems()
+        if missing:
+            raise ActinrError(f"--tensorrt needs {' and '.join(missing)}; export without --tensorrt "
+                              "(the bundle then holds ONNX only and any machine can play it)")
+        return cls(trt, cc)
+
+    @property
+    def key(self) -> dict:
+        return {"compute_capability": self.cc, "tensorrt": self.version}
+
+    def _cache_path(self) -> Path:
+        return cache_dir() / f"timing-sm{self.cc.replace('.', '')}-trt{self.version}.cache"
+
+    def build(self, onnx_bytes: bytes, layout: PatchLayout, progress: bool = False) -> tuple[dict, bytes]:
+        """Serialized plan of the decoder graph ``onnx_bytes`` for ``layout``: ``(key, plan)``."""
+        trt = self.trt
+        logger = trt.Logger(trt.Logger.WARNING)
+        builder = trt.Builder(logger)
+        network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
+        parser = trt.OnnxParser(network, logger)
+        if not parser.parse(onnx_bytes):
+            errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
+            raise ActinrError(f"TensorRT {self.version} cannot parse the decoder graph: {errors}")
+        config = builder.create_builder_config()
+        lo, opt, hi = profile_points(layout)
+        profile = builder.create_optimization_profile()
+        p = layout.count
+        profile.set_shape("coords", (p, lo, 2), (p, opt, 2), (p, hi, 2))
+        config.add_optimization_profile(profile)
+        cache_path = self._cache_path()
+        cache = config.create_timing_cache(cache_path.read_bytes() if cache_path.is_file() else b"")
+        config.set_timing_cache(cache, ignore_mismatch=False)
+        if progress:
+            print(f"building a TensorRT {self.version} plan for sm{self.cc.replace('.', '')} "
+                  f"(points per patch {lo}..{hi}, opt {opt}); this takes a minute or two")
+        plan = builder.build_serialized_network(network, config)
+        if plan is None:
+            raise ActinrError(f"TensorRT {self.version} failed to build the decoder plan (see its log above)")
+        cache_bytes = bytes(memoryview(config.get_timing_cache().serialize()))
+        write_atomic(cache_path, lambda tmp: Path(tmp).write_bytes(cache_bytes))
+        return self.key, bytes(memoryview(plan))

@@ -1,0 +1,111 @@
+"""Bias baking and play-time interpolation (engines/bias.py, export/bake.py)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from actinr.engines import bundle as B
+from actinr.engines.bias import interpolate, sample_times, table_length, taps
+from actinr.engines.errors import ActinrError
+from actinr.export.bake import bake_biases
+from actinr.train.evaluate import RunRenderer
+from actinr.train.gop import gop_for_frame, local_time
+
+
+def test_table_length_and_times():
+    assert table_length(0, 9, 4) == 37
+    assert table_length(9, 19, 1) == 11
+    assert table_length(3, 3, 8) == 1
+    np.testing.assert_allclose(sample_times(5), [0, 0.25, 0.5, 0.75, 1])
+
+
+@pytest.mark.parametrize("method", ["linear", "cubic"])
+def test_taps_known_values(method):
+    for rows in (2, 3, 5, 37):
+        for t in np.linspace(0, 1, 23):
+            pairs = taps(rows, t, method)
+            assert math.isclose(sum(w for _, w in pairs), 1.0, abs_tol=1e-12)
+            assert all(0 <= k < rows for k, _ in pairs)
+        for k in range(rows):  # both pass through the samples
+            table = np.eye(rows)
+            np.testing.assert_allclose(interpolate(table[:, None], k / (rows - 1), method)[0], table[k], atol=1e-12)
+    assert taps(5, -3.0, method) == taps(5, 0.0, method) and taps(5, 7.0, method) == taps(5, 1.0, method)
+    assert taps(1, 0.4, method) == [(0, 1.0)]
+    with pytest.raises(ActinrError, match="unknown bias interpolation 'nearest'"):
+        taps(5, 0.1, "nearest")
+
+
+def test_linear_taps_and_cubic_exact_on_quadratics():
+    (i, a), (j, b) = taps(5, 0.3, "linear")
+    assert (i, j) == (1, 2) and a == pytest.approx(0.8) and b == pytest.approx(0.2)
+    rows = 9
+    times = sample_times(rows)
+    quad = (2 * times ** 2 - times + 0.3)[:, None, None]  # (K, 1, 1)
+    for t in np.random.default_rng(0).uniform(0, 1, 50):  # ends included: the ghost rows extrapolate quadratically
+        assert interpolate(quad, t, "cubic")[0, 0] == pytest.approx(2 * t * t - t + 0.3, abs=1e-6)
+        assert interpolate(quad, t, "linear")[0, 0] != pytest.approx(2 * t * t - t + 0.3, abs=1e-6)
+
+
+def test_cubic_beats_linear_on_a_smooth_curve():
+    def err(method, rate):
+        rows = table_length(0, 9, rate)
+        table = np.sin(5 * sample_times(rows))[:, None, None]
+        t = np.random.default_rng(1).uniform(0, 1, 200)
+        return max(abs(interpolate(table, x, method)[0, 0] - np.sin(5 * x)) for x in t)
+
+    for rate in (1, 2, 4):
+        assert err("cubic", rate) < err("linear", rate) / 3
+    assert err("cubic", 2) / err("cubic", 4) > 6  # third order: 8x smaller per halving of the step
+    assert err("cubic", 4) < 2e-4 < err("linear", 4)
+
+
+def test_interpolate_torch_fp16_tables_sum_in_fp32():
+    table = torch.rand(9, 4, 6).half()
+    out = interpolate(table, 0.37)
+    assert out.dtype == torch.float32 and out.shape == (4, 6)
+    np.testing.assert_allclose(out.numpy(), interpolate(table.float().numpy(), 0.37), atol=1e-6)
+
+
+def test_baked_rows_are_the_bias_inr_at_frame_times(carphone_run):
+    model = carphone_run.load_model(1)
+    span = carphone_run.spans[1]
+    tables = bake_biases(model, span, 4)
+    assert [t.shape for t in tables] == [(17, 30, 64), (17, 30, 128), (17, 30, 3)]
+    frames = np.arange(span[0], span[1] + 1)
+    with torch.no_grad():
+        exact = model.biases(torch.tensor([local_time(span, f) for f in frames], dtype=torch.float32))
+    for table, ex in zip(tables, exact):
+        np.testing.assert_allclose(table[::4], ex.permute(1, 0, 2).numpy(), atol=1e-6)
+    half = bake_biases(model, span, 2, np.float16)
+    assert half[0].dtype == np.float16 and half[0].shape == (9, 30, 64)
+
+
+# The stated tolerance of the default bake (4 samples per frame interval, cubic, float32
+# tables): every frame rendered with baked biases is within 55 dB PSNR of the exact
+# bias-INR's frame. benchmarks/bias_rate.py measured a worst case of 62.1 dB (mean 68.8 dB)
+# over 100 random times on the fully fitted carphone model (README "Bias baking").
+BAKE_PSNR = 55.0
+
+
+def test_baked_bundle_biases_match_exact_at_random_times(carphone_run, carphone_bundle):
+    bundle = B.load(carphone_bundle)
+    assert bundle.manifest["bias"] == {"rate": 4, "dtype": "float32", "interpolation": "cubic", "exact": True,
+                                       "inr": {"freqs": 40, "latent": 10}}
+    renderer = RunRenderer(carphone_run)
+    spans = carphone_run.spans
+    worst, worst_bias = math.inf, 0.0
+    for f in np.random.default_rng(7).uniform(0, spans[-1][1], 100):
+        g = gop_for_frame(spans, f)
+        t = local_time(spans[g], f)
+        baked = [torch.from_numpy(interpolate(tab, t, "cubic")) for tab in bundle.gop_bias_tables(g)]
+        with torch.no_grad():
+            exact = [b[:, 0] for b in renderer.model(g).biases(torch.tensor([t], dtype=torch.float32))]
+        worst_bias = max(worst_bias, max(float((a - b).abs().max()) for a, b in zip(baked, exact)))
+        a = renderer.render_uint8(f, biases=baked).astype(np.float64)
+        b = renderer.render_uint8(f).astype(np.float64)
+        mse = np.mean((a - b) ** 2)
+        worst = min(worst, math.inf if mse == 0 else 10 * math.log10(255 ** 2 / mse))
+    assert worst >= BAKE_PSNR, worst
+    assert 0 < worst_bias < 5e-3  # baked, not exact: a small but real difference (1.2e-3 here)
