@@ -16,18 +16,16 @@ exports the bundle for each (precision, S) and records its size.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import math
-import platform
 import sys
 import tempfile
 from pathlib import Path
 
+from common import RESULTS, ROOT, save_result  # benchmarks/common.py (this folder is on sys.path)
+
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
 RATES = (1, 2, 4, 8)
 METHODS = ("linear", "cubic")
 DTYPES = {"float32": np.float32, "float16": np.float16}
@@ -50,7 +48,7 @@ def main() -> int:
     ap.add_argument("--run", help="a fitted run folder (default: fit carphone frames 0-19 first)")
     ap.add_argument("--times", type=int, default=100, help="random times to render")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="folder for the JSON result")
+    ap.add_argument("--out", default=str(RESULTS), help="folder for the JSON result")
     args = ap.parse_args()
 
     from actinr.engines.bias import interpolate
@@ -122,19 +120,11 @@ def main() -> int:
     print(f"exact bias-INR vs source frames: mean {np.mean(exact_vs_source):.2f} dB")
     print("bundle sizes: " + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sizes.items()))
 
-    date = datetime.date.today().isoformat()
     result = {
-        "benchmark": "bias_rate", "date": date,
-        "machine": f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
-                   f"{torch.get_num_threads()} threads",
         "run": str(run.path), "gops": [list(s) for s in spans], "times": len(times), "seed": args.seed,
         "rows": rows, "exact_vs_source_psnr": round(float(np.mean(exact_vs_source)), 3), "bundle_bytes": sizes,
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{date}-cpu-bias_rate.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}")
+    save_result(args.out, "bias_rate", result)
     return 0
 
 

@@ -11,23 +11,20 @@ and at 2x.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import math
-import platform
 import sys
-from pathlib import Path
+
+from common import RESULTS, save_result  # benchmarks/common.py (this folder is on sys.path)
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("bundle")
     ap.add_argument("--times", type=int, default=20)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args()
 
     import onnxruntime as ort
@@ -67,14 +64,8 @@ def main() -> int:
                                                "worst": round(float(np.min(psnrs)), 2)}
         print(f"{grid.width}x{grid.height}: fp16 graph vs fp32 graph over {args.times} random times: "
               f"mean {np.mean(psnrs):.2f} dB, worst {np.min(psnrs):.2f} dB")
-    date = datetime.date.today().isoformat()
-    result = {"benchmark": "fp16_graph", "date": date, "machine": platform.processor() or platform.machine(),
-              "onnxruntime": ort.__version__, "bundle": str(args.bundle), "times": args.times, "psnr_db": rows}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{date}-cpu-fp16_graph.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}")
+    result = {"onnxruntime": ort.__version__, "bundle": str(args.bundle), "times": args.times, "psnr_db": rows}
+    save_result(args.out, "fp16_graph", result)
     return 0
 
 

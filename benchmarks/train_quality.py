@@ -11,35 +11,18 @@ held-out frames against the blending baseline. Prints a table and writes
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-import torch
+from common import RESULTS, ROOT, machine, save_result  # benchmarks/common.py (this folder is on sys.path)
 
 from actinr.train.config import TrainConfig
 from actinr.train.evaluate import evaluate
 from actinr.train.fit import train
 
-ROOT = Path(__file__).resolve().parent.parent
 CLIP = ROOT / "tests" / "data" / "carphone.mp4"
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 def fit(cfg: TrainConfig, work: Path) -> tuple[dict, float]:
@@ -52,7 +35,7 @@ def fit(cfg: TrainConfig, work: Path) -> tuple[dict, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="folder for the JSON result")
+    ap.add_argument("--out", default=str(RESULTS), help="folder for the JSON result")
     ap.add_argument("--iters", type=int, default=None, help="override the default iterations per GOP")
     args = ap.parse_args()
     extra = {"iters": args.iters} if args.iters else {}
@@ -79,17 +62,12 @@ def main() -> None:
           f"blend baseline {h['blend_baseline']['psnr']:.2f} dB, repeat baseline {h['repeat_baseline']['psnr']:.2f} dB; "
           f"fitted frames {interp['eval']['overall']['psnr']:.2f} dB overall")
 
-    date = datetime.date.today().isoformat()
-    result = {"benchmark": "train_quality", "date": date, "machine": machine(), "clip": "carphone frames 0-19",
+    result = {"clip": "carphone frames 0-19",
               "regress": {"per_gop": regress["results"], "eval": ev["per_gop"], "overall": ev["overall"],
                           "training_seconds": round(train_s, 2), "wall_seconds": round(wall, 2), "bar_met": ok},
               "interp_every_2": {"per_gop": interp["results"], "held_out": h, "overall": interp["eval"]["overall"],
                                  "wall_seconds": round(wall_i, 2)}}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{date}-cpu-train_quality.json"
-    path.write_text(json.dumps(result, indent=2))
-    print(f"wrote {path}")
+    save_result(args.out, "train_quality", result)
 
 
 if __name__ == "__main__":

@@ -48,10 +48,11 @@ def describe(bundle: B.Bundle, sections: bool = False) -> str:
         f"biases     baked at {bias['rate']} sample{'s' * (bias['rate'] > 1)} per frame interval, {bias['interpolation']} interpolation, "
         f"{bias['dtype']}; exact bias-INR {'embedded' if bias['exact'] else 'not embedded'}",
     ]
-    results = (m.get("training") or {}).get("results") or []
+    training = m.get("training") if isinstance(m.get("training"), dict) else {}  # informational, unchecked
+    results = training.get("results") if isinstance(training.get("results"), list) else []
     psnrs = [r.get("psnr") for r in results if isinstance(r, dict) and isinstance(r.get("psnr"), (int, float))]
     if psnrs:
-        lines.append(f"training   task {m['training'].get('task', '?')}, fit PSNR per GOP "
+        lines.append(f"training   task {training.get('task', '?')}, fit PSNR per GOP "
                      + ", ".join(f"{p:.2f}" for p in psnrs) + f" dB (mean {sum(psnrs) / len(psnrs):.2f})")
     plans = bundle.plans
     lines.append("plans      " + (", ".join(f"TensorRT {s.meta['tensorrt']} for sm{s.meta['compute_capability']}"
