@@ -18,11 +18,12 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-# Until the player exists: fit a small model to the bundled clip and score it.
+# Until the player exists: fit a small model to the bundled clip, score it and export it.
 demo: $(STAMP)
 	rm -rf demo-run
 	$(VENV)/bin/actinr train $(CLIP) -o demo-run --frames 10 --iters 1000
 	$(VENV)/bin/actinr eval demo-run --json demo-run/eval.json
+	$(VENV)/bin/actinr export demo-run -o demo-run/model.engine
 
 bench-train: $(STAMP)
 	$(PY) benchmarks/train_quality.py

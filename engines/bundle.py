@@ -225,7 +225,7 @@ def _parse_section(path, i: int, e) -> Section:
         raise _fail(path, f"manifest section {i} lacks {exc}") from None
     if not isinstance(name, str) or not name:
         raise _fail(path, f"manifest section {i} has no name")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise _fail(path, f"section {name!r} has unknown kind {kind!r}")
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (offset, size)):
         raise _fail(path, f"section {name!r} has a bad offset/size")
@@ -236,7 +236,7 @@ def _parse_section(path, i: int, e) -> Section:
     dtype = shape = None
     if kind == "array":
         dtype, shape = e.get("dtype"), e.get("shape")
-        if dtype not in DTYPES:
+        if not isinstance(dtype, str) or dtype not in DTYPES:
             raise _fail(path, f"section {name!r} has unsupported dtype {dtype!r}")
         if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
                                                   for d in shape):
@@ -304,8 +304,8 @@ def _validate(path: Path, buf) -> tuple[dict, dict[str, Section], int]:
         raise _fail(path, "manifest checksum mismatch (the file is damaged)")
     try:
         manifest = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(path, f"manifest is not valid JSON ({exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise _fail(path, f"manifest is not valid JSON ({type(exc).__name__}: {exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _fail(path, "manifest is not an actinr bundle manifest")
     if manifest.get("format_version") != version:
@@ -416,11 +416,13 @@ def check_manifest(path, m: dict, sections: dict[str, Section]) -> None:
         layout = PatchLayout(src["width"], src["height"], patch["size"], patch["overlap"])
     except ActinrError as exc:
         raise _fail(path, f"manifest patch layout is invalid ({exc})") from None
-    _need(path, patch.get("count") == layout.count, f"patch count {patch.get('count')} disagrees with the layout "
-                                                    f"({layout.count})")
+    for key in ("count", "nx", "ny"):
+        _need(path, patch.get(key) == getattr(layout, key), f"patch {key} {patch.get(key)!r} disagrees with the "
+                                                            f"layout ({getattr(layout, key)})")
     _need(path, _int(model.get("hidden"), 1) and _int(model.get("layers"), 1), "model width/depth is damaged")
     _need(path, all(_num(model.get(k)) for k in ("w0", "s0", "min_exponent")), "activation constants are damaged")
-    _need(path, m.get("precision") in PRECISIONS, f"precision {m.get('precision')!r} is unknown")
+    _need(path, isinstance(m.get("precision"), str) and m["precision"] in PRECISIONS,
+          f"precision {m.get('precision')!r} is unknown")
     _need(path, _int(bias.get("rate"), 1), "bias rate is not a positive integer")
     _need(path, bias.get("dtype") in ("float32", "float16"), f"bias dtype {bias.get('dtype')!r} is unknown")
     from .bias import INTERPOLATIONS, table_length

@@ -216,6 +216,7 @@ W0, W1, B0 = "gop/000/weight/0", "gop/000/weight/1", "gop/000/bias/0"
     (lambda m: S(m, W0).update(dtype="float16", shape=[30, 4, 64]), "manifest implies float32"),
     (lambda m: m["model"].update(hidden=16), "manifest implies"),
     (lambda m: m["patch"].update(count=31), "patch count 31 disagrees"),
+    (lambda m: m["patch"].pop("ny"), "patch ny None disagrees with the layout (5)"),
     (lambda m: m["source"].update(frames=12), "GOPs end at frame 8 but the source has 12 frames"),
     (lambda m: m["gops"][1].update(first=5), "does not continue"),
     (lambda m: m["bias"].update(rate=2), "manifest implies"),
@@ -261,3 +262,53 @@ def test_write_is_atomic(carphone_bundle, tmp_path, monkeypatch):
         w.write(path)
     assert path.read_bytes() == carphone_bundle.read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == ["keep.engine"]
+
+
+def test_fuzz_manifest_values(carphone_bundle, tmp_path):
+    """400 well-formed, correctly hashed manifests with wrong values or types: BundleError, or a usable bundle."""
+    import copy
+    import random
+
+    from actinr.engines.info import describe
+
+    blob = carphone_bundle.read_bytes()
+    _, _, length, _ = B.HEADER.unpack(blob[:B.HEADER.size])
+    original = json.loads(blob[B.HEADER.size:B.HEADER.size + length])
+    data = blob[-(-(B.HEADER.size + length) // B.ALIGN) * B.ALIGN:]
+
+    def paths(o, p=()):
+        if p:
+            yield p
+        items = o.items() if isinstance(o, dict) else enumerate(o) if isinstance(o, list) else ()
+        for k, v in items:
+            yield from paths(v, p + (k,))
+
+    where = list(paths(original))
+    values = [None, True, -1, 0, 1, 2.5, float("nan"), "x", [], {}, [1, 2], {"a": 1}, 10 ** 30]
+    rnd = random.Random(0)
+    path = tmp_path / "m.engine"
+    refused = 0
+    for _ in range(400):
+        m = copy.deepcopy(original)
+        for _ in range(rnd.randint(1, 3)):
+            *parents, last = rnd.choice(where)
+            try:
+                o = m
+                for k in parents:
+                    o = o[k]
+                if isinstance(o, dict) and rnd.random() < 0.15:
+                    del o[last]
+                else:
+                    o[last] = rnd.choice(values)
+            except (KeyError, IndexError, TypeError):
+                pass  # an earlier edit removed the parent
+        write_raw(path, m, data)
+        try:
+            bundle = B.load(path)
+        except B.BundleError as exc:
+            assert str(exc).startswith(f"{path}: ") and "\n" not in str(exc)
+            refused += 1
+            continue
+        describe(bundle)  # what loads must be usable
+        assert len(bundle.gop_weights(0)) == 3
+    assert refused > 300
