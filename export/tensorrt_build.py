@@ -89,7 +89,9 @@ class PlanBuilder:
         trt = self.trt
         logger = trt.Logger(trt.Logger.WARNING)
         builder = trt.Builder(logger)
-        network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
+        # TensorRT 10 needs the flag; 11 is always strongly typed and keeps the flag only as an ignored alias.
+        strong = getattr(trt.NetworkDefinitionCreationFlag, "STRONGLY_TYPED", None)
+        network = builder.create_network(0 if strong is None else 1 << int(strong))
         parser = trt.OnnxParser(network, logger)
         if not parser.parse(onnx_bytes):
             errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
@@ -109,6 +111,6 @@ class PlanBuilder:
         plan = builder.build_serialized_network(network, config)
         if plan is None:
             raise ActinrError(f"TensorRT {self.version} failed to build the decoder plan (see its log above)")
-        cache_bytes = bytes(memoryview(config.get_timing_cache().serialize()))
+        cache_bytes = bytes(memoryview(cache.serialize()))  # the build added its timings to the attached cache
         write_atomic(cache_path, lambda tmp: Path(tmp).write_bytes(cache_bytes))
         return self.key, bytes(memoryview(plan))
