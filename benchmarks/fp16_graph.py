@@ -32,10 +32,12 @@ def main() -> int:
     from actinr.engines import bundle as B
     from actinr.engines.bias import interpolate
     from actinr.engines.grid import PatchLayout, sample_grid
+    from actinr.train.gop import gop_for_frame, local_time
 
     bundle = B.load(args.bundle)
     m = bundle.manifest
-    src, gops = m["source"], m["gops"]
+    src = m["source"]
+    spans = [(s["first"], s["last"]) for s in m["gops"]]
     layout = PatchLayout(src["width"], src["height"], m["patch"]["size"], m["patch"]["overlap"])
     sessions = {p: ort.InferenceSession(bytes(bundle.raw(g)), providers=["CPUExecutionProvider"])
                 for p, g in B.DECODER_GRAPHS.items()}
@@ -45,8 +47,8 @@ def main() -> int:
         grid = sample_grid(layout, (src["width"] * scale, src["height"] * scale))
         psnrs = []
         for f in rng.uniform(0, src["frames"] - 1, args.times):
-            g = next(i for i, s in enumerate(gops) if f < s["last"] or i == len(gops) - 1)
-            t = (f - gops[g]["first"]) / (gops[g]["last"] - gops[g]["first"])
+            g = gop_for_frame(spans, f)
+            t = local_time(spans[g], f)
             biases = {f"bias_{i}": interpolate(tab, t, m["bias"]["interpolation"])[:, None]
                       for i, tab in enumerate(bundle.gop_bias_tables(g))}
             frames = {}

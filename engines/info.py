@@ -10,11 +10,12 @@ from . import bundle as B
 
 
 def _size(n: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+    if n < 1000:
+        return f"{n} B"
+    for unit in ("kB", "MB", "GB"):
         n /= 1000
-    return ""
+        if n < 1000 or unit == "GB":
+            return f"{n:.1f} {unit}"
 
 
 def _group(name: str) -> str:

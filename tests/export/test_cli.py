@@ -89,3 +89,13 @@ def test_incomplete_run_exports_its_fitted_gops(carphone_run, tmp_path, capsys):
     assert "note: the run is incomplete: exporting the 1 fitted GOPs of 2 (frames 0-4)" in out
     m = B.load(tmp_path / "p.engine").manifest
     assert m["gops"] == [{"first": 0, "last": 4}] and m["source"]["frames"] == 5
+
+
+def test_info_into_a_closed_pipe_is_quiet(carphone_bundle):
+    """`actinr info x.engine | head -1`: the reader goes away; no traceback, status 141 as after SIGPIPE."""
+    proc = subprocess.Popen([sys.executable, "-m", "actinr.engines.cli", "info", str(carphone_bundle), "--sections"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the command has written anything (its imports take far longer)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err and err == ""
