@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CLIP   := tests/data/carphone.mp4
 
-.PHONY: test demo bench-train bench-export clean
+.PHONY: test demo bench-train bench-export bench-decode clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,5 +31,11 @@ bench-train: $(STAMP)
 bench-export: $(STAMP)
 	$(PY) benchmarks/bias_rate.py
 
+# Decoder FPS per backend on the carphone 0-19 model (fitted and exported into bench-run/ first).
+bench-decode: $(STAMP)
+	test -f bench-run/model.engine || ($(VENV)/bin/actinr train $(CLIP) -o bench-run --frames 20 && \
+		$(VENV)/bin/actinr export bench-run -o bench-run/model.engine)
+	cd benchmarks && ../$(PY) decoders.py ../bench-run/model.engine --sweep
+
 clean:
-	rm -rf $(VENV) demo-run .pytest_cache
+	rm -rf $(VENV) demo-run bench-run .pytest_cache

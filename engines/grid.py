@@ -156,6 +156,30 @@ def sample_grid(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW) 
     return SampleGrid(coords, pixels, weights, w, h)
 
 
+def pixel_entries(grid: SampleGrid) -> tuple[np.ndarray, np.ndarray]:
+    """Which grid entries make each output pixel: ``(entry, weight)``, both (h*w, E).
+
+    ``entry`` indexes the flattened (P, N) grid (``p * N + j``); a pixel made of
+    fewer than E entries (E = 1 without overlap, up to 4 with) points the rest
+    at ``P * N`` with weight 0. Decoders gather their outputs with it instead of
+    scattering, so an output pixel is written once.
+    """
+    hw = grid.width * grid.height
+    flat_pixel = grid.pixel.ravel()
+    real = np.flatnonzero(flat_pixel < hw)  # entries in (P, N) order
+    pixel = flat_pixel[real]
+    order = np.argsort(pixel, kind="stable")
+    real, pixel = real[order], pixel[order]
+    counts = np.bincount(pixel, minlength=hw)
+    e = max(int(counts.max(initial=0)), 1)
+    rank = np.arange(pixel.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    entry = np.full((hw, e), grid.pixel.size, np.int64)
+    weight = np.zeros((hw, e), np.float32)
+    entry[pixel, rank] = real
+    weight[pixel, rank] = grid.weight.ravel()[real]
+    return entry, weight
+
+
 def points_per_patch(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW) -> int:
     """``sample_grid(layout, size, viewport).points`` without building the grid (cheap at 4K)."""
     w, h = size

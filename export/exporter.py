@@ -87,7 +87,7 @@ def export_run(run_path, out, cfg: ExportConfig | None = None, progress: bool = 
         raise ActinrError(f"{out}: is a folder; give the bundle's file name (e.g. {out / 'model.engine'})")
     builder = None
     if cfg.tensorrt:  # fail on a missing TensorRT or GPU before doing any work
-        from .tensorrt_build import PlanBuilder
+        from actinr.engines.tensorrt_build import PlanBuilder
 
         builder = PlanBuilder.for_this_machine()
     run = Run.load(run_path)
@@ -123,7 +123,8 @@ def export_run(run_path, out, cfg: ExportConfig | None = None, progress: bool = 
     if builder is not None:
         graph = writer.section_bytes(B.DECODER_GRAPHS[cfg.precision])
         key, plan = builder.build(graph, run.layout, progress=progress)
-        writer.add_bytes(B.plan_name(key["compute_capability"], key["tensorrt"]), "tensorrt-plan", plan, **key)
+        writer.add_bytes(B.plan_name(key["compute_capability"], key["tensorrt"]), "tensorrt-plan", plan,
+                         precision=cfg.precision, **key)
     size = writer.write(out)
     bundle = B.load(out)  # read back: what we wrote must pass the reader's checks
     return {"path": str(out), "bytes": size, "notes": notes, "sections": len(bundle.sections),

@@ -8,7 +8,8 @@ a tiny GOP of its own (so 20 frames with n = 10 make 2 GOPs: 0-9 and 9-19);
 this is the one departure from the fixed length in DESIGN.md.
 
 A time exactly on a shared frame is rendered by the GOP that starts there (the
-later one); times before the first or after the last frame clamp.
+later one); times before the first or after the last frame clamp. That rule is
+engines/timeline.py, shared with every decoder.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import math
 
 from actinr.engines.errors import ActinrError
+from actinr.engines.timeline import gop_for_frame, local_time  # noqa: F401  (the rule lives with the decoders)
 
 
 def gop_spans(count: int, gop: int) -> list[tuple[int, int]]:
@@ -31,19 +33,3 @@ def gop_spans(count: int, gop: int) -> list[tuple[int, int]]:
     spans = [(g * step, g * step + step) for g in range(n)]
     spans[-1] = (spans[-1][0], count - 1)
     return spans
-
-
-def gop_for_frame(spans: list[tuple[int, int]], f: float) -> int:
-    """Index of the GOP that renders continuous frame position ``f``."""
-    for g, (first, last) in enumerate(spans):
-        if f < last:
-            return g
-    return len(spans) - 1
-
-
-def local_time(span: tuple[int, int], f: float) -> float:
-    """Frame position ``f`` -> local time in [0, 1] of the GOP ``span`` (clamped)."""
-    first, last = span
-    if last == first:
-        return 0.0
-    return min(max((f - first) / (last - first), 0.0), 1.0)

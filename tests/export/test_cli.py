@@ -64,7 +64,7 @@ def test_user_errors_are_one_line(tmp_path, carphone, carphone_run, args, messag
 
 
 def test_tensorrt_without_tensorrt_or_gpu_says_which(tmp_path, carphone_run):
-    from actinr.export.tensorrt_build import machine_problems
+    from actinr.engines.tensorrt_build import machine_problems
 
     _, _, missing = machine_problems()
     if not missing:

@@ -8,7 +8,7 @@ import pytest
 from actinr.engines import bundle as B
 from actinr.engines.errors import ActinrError
 from actinr.engines.grid import PatchLayout, sample_grid
-from actinr.export import tensorrt_build as T
+from actinr.engines import tensorrt_build as T
 
 
 def test_profile_points_cover_64px_to_4k():

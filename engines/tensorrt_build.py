@@ -114,3 +114,21 @@ class PlanBuilder:
         cache_bytes = bytes(memoryview(cache.serialize()))  # the build added its timings to the attached cache
         write_atomic(cache_path, lambda tmp: Path(tmp).write_bytes(cache_bytes))
         return self.key, bytes(memoryview(plan))
+
+
+def plan_cache_path(builder: PlanBuilder, onnx_bytes: bytes, layout: PatchLayout) -> Path:
+    """Where a player keeps the plan it built for this graph, profile and machine."""
+    import hashlib
+
+    digest = hashlib.sha256(onnx_bytes + repr(profile_points(layout)).encode()).hexdigest()[:20]
+    return cache_dir() / f"plan-{digest}-sm{builder.cc.replace('.', '')}-trt{builder.version}.plan"
+
+
+def cached_plan(builder: PlanBuilder, onnx_bytes: bytes, layout: PatchLayout, progress: bool = True) -> bytes:
+    """The plan for ``onnx_bytes`` from the on-disk cache, built and stored there on a miss."""
+    path = plan_cache_path(builder, onnx_bytes, layout)
+    if path.is_file():
+        return path.read_bytes()
+    _, plan = builder.build(onnx_bytes, layout, progress=progress)
+    write_atomic(path, lambda tmp: Path(tmp).write_bytes(plan))
+    return plan

@@ -1,0 +1,264 @@
+"""What every decoder backend shares: the model spec, the base class and the frame assembly.
+
+A backend runs the batched patch MLP and nothing else. The decoder
+(engines/decoder.py) owns time, GOP choice, biases and caching, and drives a
+backend through three calls:
+
+- ``load_gop(weights)``: one GOP's realified weights (numpy, as the bundle
+  stores them) -> whatever the backend keeps on its device;
+- ``prepare(grid)``: one output size and viewport (a :class:`SampleGrid`) ->
+  the backend's per-size state (sample points on the device, gather indices,
+  buffers, a CUDA graph);
+- ``render(plan, gop, biases)``: one frame; ``biases`` are the modules'
+  ``(P, width)`` float32 biases at the frame's time. Returns uint8 RGB
+  ``(h, w, 3)``: numpy on the CPU, a torch tensor on CUDA.
+
+Every backend computes the MLP's output for each grid entry into its own
+buffer layout and then gathers the image from that buffer with
+:func:`gather_index` (an output pixel is the weighted sum of at most 4 entries
+with overlapping windows, exactly 1 without).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+import torch
+
+from ..bundle import Bundle, layer_shapes
+from ..errors import ActinrError
+from ..grid import PatchLayout, SampleGrid, pixel_entries
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The decoder's shape and constants, read from a bundle manifest."""
+
+    layout: PatchLayout
+    hidden: int
+    layers: int
+    w0: float
+    s0: float
+    min_exponent: float
+
+    @classmethod
+    def from_manifest(cls, m: dict) -> "ModelSpec":
+        src, patch, model = m["source"], m["patch"], m["model"]
+        return cls(PatchLayout(src["width"], src["height"], patch["size"], patch["overlap"]), model["hidden"],
+                   model["layers"], float(model["w0"]), float(model["s0"]), float(model["min_exponent"]))
+
+    @property
+    def patches(self) -> int:
+        return self.layout.count
+
+    @property
+    def shapes(self) -> list[tuple[int, int]]:
+        """(fan_in, fan_out) of each realified matmul."""
+        return layer_shapes(self.hidden, self.layers)
+
+
+class Backend:
+    """One way to evaluate the decoder. Subclasses are registered by name in backends/__init__.py."""
+
+    name: ClassVar[str] = ""
+    gpu: ClassVar[bool] = False
+    precisions: ClassVar[tuple[str, ...]] = ("fp32",)
+
+    def __init__(self, bundle: Bundle, spec: ModelSpec, device: str, precision: str):
+        self.bundle, self.spec, self.precision = bundle, spec, precision
+        self.device = torch.device(device)
+
+    @classmethod
+    def probe(cls, device: str) -> None:
+        """Raise :class:`ActinrError` saying why this backend cannot run here on ``device``."""
+        raise NotImplementedError
+
+    def load_gop(self, weights: list[np.ndarray]) -> Any:
+        raise NotImplementedError
+
+    def prepare(self, grid: SampleGrid) -> Any:
+        raise NotImplementedError
+
+    def render(self, plan: Any, gop: Any, biases: list[np.ndarray]):
+        raise NotImplementedError
+
+    def synchronize(self) -> None:
+        """Wait for queued device work (timing needs it; CPU backends finish inside render)."""
+
+    def close(self) -> None:
+        """Release device resources (the decoder calls it once)."""
+
+
+def require_cpu(name: str, device: str) -> None:
+    if torch.device(device).type != "cpu":
+        raise ActinrError(f"{name} runs on the CPU, not on {device}")
+
+
+def require_cuda(name: str, device: str) -> None:
+    if torch.device(device).type != "cuda":
+        raise ActinrError(f"{name} runs on a CUDA GPU, not on {device}")
+    if not torch.cuda.is_available():
+        build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
+        raise ActinrError(f"{name} needs a CUDA GPU and torch sees none (torch {torch.__version__} is {build})")
+    index = torch.device(device).index or 0
+    if index >= torch.cuda.device_count():
+        raise ActinrError(f"{name}: there is no {device} (this machine has {torch.cuda.device_count()} GPU(s))")
+
+
+@dataclass
+class Gather:
+    """How to assemble the image from a backend's output buffer (flattened).
+
+    ``index`` (h*w, 3) or (h*w, E, 3) element offsets; ``weight`` None (no
+    overlap: each pixel is one entry) or (h*w, E, 1) blend weights.
+    """
+
+    index: torch.Tensor
+    weight: torch.Tensor | None
+    width: int
+    height: int
+
+    def image(self, flat, scale: float = 1.0):
+        """``flat`` buffer (torch tensor, or numpy array for a numpy result) -> uint8 (h, w, 3);
+        ``scale`` maps the buffer's values to 0..255."""
+        if isinstance(flat, np.ndarray):  # numpy, single-threaded: no torch worker threads to wake
+            img = flat[self.index.numpy()]
+            if self.weight is not None:
+                img = (img * self.weight.numpy()).sum(1)
+            img = np.rint(np.clip(img * scale, 0.0, 255.0))
+            return img.astype(np.uint8).reshape(self.height, self.width, 3)
+        img = flat[self.index]  # (h*w, [E,] 3)
+        if self.weight is not None:
+            img = (img * self.weight).sum(1)
+        if scale != 1.0:
+            img = img * scale
+        return img.clamp_(0.0, 255.0).round_().to(torch.uint8).view(self.height, self.width, 3)
+
+
+def gather_index(grid: SampleGrid, locate: Callable[[np.ndarray, np.ndarray], np.ndarray], channel_stride: int,
+                 device) -> Gather:
+    """The :class:`Gather` for a backend whose buffer holds entry (p, j), channel c at
+    ``locate(p, j) + c * channel_stride``."""
+    entry, weight = pixel_entries(grid)  # (h*w, E) into the flat (P, N) grid
+    n = grid.points
+    spare = entry >= grid.pixel.size
+    # A pixel made of fewer than E entries points its spare slots at entry (0, 0) with weight 0:
+    # every backend computes that entry, so the product is a finite 0.
+    p, j = np.divmod(np.where(spare, 0, entry), n)
+    base = locate(p, j)  # (h*w, E)
+    index = base[..., None] + np.arange(3) * channel_stride  # (h*w, E, 3)
+    if entry.shape[1] == 1 and np.all(weight == 1.0):
+        return Gather(torch.from_numpy(index[:, 0]).to(device), None, grid.width, grid.height)
+    return Gather(torch.from_numpy(index).to(device), torch.from_numpy(weight[..., None]).to(device),
+                  grid.width, grid.height)
+
+
+@dataclass
+class PackedGrid:
+    """A grid packed into fixed-size calls of a graph with ``S`` patch slots.
+
+    The decoder graph's batch dimension is a slot, not a patch: each slot gets
+    the weights and biases of the patch it holds. A patch's points are cut into
+    tiles of ``n`` points and the tiles fill the slots of ``C`` calls, so empty
+    patches (a zoomed viewport) and frame padding cost nothing.
+
+    ``coords`` (C, S, n, 2), unused points at (0, 0); ``patch`` (C, S) the
+    patch in each slot (0 for an unused slot); ``gather`` assembles the image
+    from the stacked outputs (C, S, n, 3).
+    """
+
+    coords: np.ndarray
+    patch: np.ndarray
+    gather: Gather
+
+    @property
+    def calls(self) -> int:
+        return self.coords.shape[0]
+
+    @property
+    def points(self) -> int:
+        return self.coords.shape[2]
+
+
+# A GPU call's fixed cost (kernel launches, tens of microseconds) in points: an estimate, not a
+# measurement; it only steers pack_grid towards few large calls on GPUs.
+GPU_CALL_COST = 1 << 16
+
+
+def tile_size(counts: np.ndarray, slots: int, max_points: int, min_points: int = 1, call_cost: int = 4096) -> int:
+    """Points per tile that minimise ``calls * (slots * n + call_cost)`` for patches of ``counts`` points.
+
+    Candidates split the largest patch evenly (``ceil(max / k)``); ``call_cost``
+    is a call's fixed overhead in point-equivalents.
+    """
+    top = int(counts.max(initial=0))
+    best, best_cost = None, None
+    for k in range(1, 65):
+        n = min(max(math.ceil(top / k), min_points), max(max_points, min_points))
+        calls = math.ceil(int(np.ceil(counts / n).sum()) / slots)
+        cost = calls * (slots * n + call_cost)
+        if best_cost is None or cost < best_cost:
+            best, best_cost = n, cost
+        if math.ceil(top / k) <= min_points:
+            break
+    return max(best or 1, 1)
+
+
+def pack_grid(grid: SampleGrid, slots: int, max_points: int, device, min_points: int = 1,
+              call_cost: int = 4096) -> PackedGrid:
+    """Pack ``grid``'s real points into calls of ``slots`` tiles of ``min_points`` to ``max_points`` points."""
+    counts = (grid.pixel < grid.width * grid.height).sum(1)  # (P,) real points lead each patch's row
+    n = tile_size(counts, slots, max_points, min_points, call_cost)
+    tiles = np.ceil(counts / n).astype(np.int64)  # (P,)
+    first_tile = np.cumsum(tiles) - tiles
+    total = int(tiles.sum())
+    calls = max(1, math.ceil(total / slots))
+    tile_patch = np.repeat(np.arange(len(counts)), tiles)  # (T,)
+    tile_start = (np.arange(total) - np.repeat(first_tile, tiles)) * n  # first point of each tile
+    coords = np.zeros((calls * slots, n, 2), np.float32)
+    j = tile_start[:, None] + np.arange(n)  # (T, n) point index inside the patch
+    real = j < counts[tile_patch][:, None]
+    coords[:total][real] = grid.coords[np.broadcast_to(tile_patch[:, None], j.shape)[real], j[real]]
+    patch = np.zeros(calls * slots, np.int64)
+    patch[:total] = tile_patch
+
+    def locate(p, jj):
+        return ((first_tile[p] + jj // n) * n + jj % n) * 3  # tile index t = c * S + s
+
+    return PackedGrid(coords.reshape(calls, slots, n, 2), patch.reshape(calls, slots),
+                      gather_index(grid, locate, 1, device))
+
+
+@dataclass
+class SlotPlan:
+    """A packed grid on the device with the per-slot weight and bias buffers a fixed-P graph reads
+    (the ONNX Runtime CUDA and TensorRT backends)."""
+
+    packed: PackedGrid
+    coords: torch.Tensor  # (C, S, n, 2)
+    patch: torch.Tensor  # (C, S) slot -> patch
+    out: torch.Tensor  # (C, S, n, 3)
+    slot_weights: list[torch.Tensor]  # (S, in, out) per module, refilled for each call
+    slot_biases: list[torch.Tensor]  # (S, 1, out)
+    calls: list = field(default_factory=list)  # per-call backend state (ONNX Runtime's IO bindings)
+
+
+def slot_plan(grid: SampleGrid, spec: ModelSpec, device, wdtype, max_points: int, min_points: int = 1) -> SlotPlan:
+    p = spec.patches
+    pg = pack_grid(grid, p, max_points, device, min_points=min_points, call_cost=GPU_CALL_COST)
+    return SlotPlan(pg, torch.from_numpy(pg.coords).to(device), torch.from_numpy(pg.patch).to(device),
+                    torch.empty(pg.calls, p, pg.points, 3, device=device),
+                    [torch.empty(p, fin, fout, device=device, dtype=wdtype) for fin, fout in spec.shapes],
+                    [torch.empty(p, 1, fout, device=device) for _, fout in spec.shapes])
+
+
+def fill_slots(plan: SlotPlan, c: int, weights: list[torch.Tensor], biases: list[torch.Tensor]) -> None:
+    """Give every slot of call ``c`` its patch's weights and ``(P, 1, out)`` biases (queued on the current stream)."""
+    slots = plan.patch[c]
+    for dst, w in zip(plan.slot_weights, weights):
+        torch.index_select(w, 0, slots, out=dst)
+    for dst, b in zip(plan.slot_biases, biases):
+        torch.index_select(b, 0, slots, out=dst)

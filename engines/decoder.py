@@ -1,0 +1,269 @@
+"""The decoder: a bundle plus a backend -> RGB frames at any time, size and viewport.
+
+    dec = actinr.engines.open("model.engine")            # backend="auto", device="auto"
+    img = dec.render(1.25, size=(1280, 720))              # uint8 (720, 1280, 3)
+    img = dec.render(1.25, size=(640, 640), viewport=(0.25, 0.25, 0.75, 0.75))   # 2x zoom
+
+Time ``t`` is in seconds from the bundle's first frame: frame ``f`` sits at
+``t = f / fps``, and any time in between is a real frame of the continuous
+model (slow motion without optical flow). Times outside ``[0, (frames-1)/fps]``
+clamp to the first or last frame. The GOP for a time follows
+engines/timeline.py: a time exactly on a frame shared by two GOPs is rendered
+by the later GOP (``render(..., gop=g)`` picks either one explicitly).
+
+Per frame only the biases change: they are interpolated from the bundle's baked
+tables (engines/bias.py) or, with ``exact_bias=True``, evaluated through the
+bias-INR embedded in the bundle. The sampling grid of each (size, viewport) and
+each GOP's weights are prepared once on the backend's device and cached.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import bias as bias_math
+from . import bundle as B
+from .backends import AUTO_ORDER, Backend, ModelSpec, backend_class
+from .errors import ActinrError
+from .grid import FULL_VIEW, check_viewport, sample_grid
+from .timeline import gop_for_frame, local_time
+
+log = logging.getLogger("actinr")
+
+MAX_SIDE = 16384  # output sides above this are refused (a 16K frame is 800 MB of uint8 already)
+PLAN_CACHE = 4  # (size, viewport) plans kept; a player being resized makes a new one per size
+
+
+@dataclass(frozen=True)
+class DecoderInfo:
+    """What a decoder plays: the source clip and how it is cut, and how it is decoded."""
+
+    name: str
+    width: int
+    height: int
+    fps: float
+    frames: int
+    gops: tuple[tuple[int, int], ...]
+    backend: str
+    device: str
+    precision: str
+    exact_bias: bool
+
+    @property
+    def duration(self) -> float:
+        """Seconds of video: ``frames / fps`` (each frame is shown for 1/fps)."""
+        return self.frames / self.fps
+
+    @property
+    def last_time(self) -> float:
+        """Time of the last frame, ``(frames - 1) / fps``; later times show it."""
+        return (self.frames - 1) / self.fps
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.width, self.height
+
+
+def check_size(size) -> tuple[int, int]:
+    """A ``(w, h)`` output size -> two ints, or a one-line error."""
+    try:
+        w, h = size
+        ok = all(float(v).is_integer() for v in (w, h))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ActinrError(f"size must be two whole numbers (width, height), got {size!r}")
+    w, h = int(w), int(h)
+    if not (1 <= w <= MAX_SIDE and 1 <= h <= MAX_SIDE):
+        raise ActinrError(f"size must be between 1x1 and {MAX_SIDE}x{MAX_SIDE} pixels, got {w}x{h}")
+    return w, h
+
+
+class Decoder:
+    """Renders a bundle's video with one backend; made by :func:`open`."""
+
+    def __init__(self, bundle: B.Bundle, backend_cls: type[Backend], device: str, precision: str,
+                 exact_bias: bool = False, **backend_options):
+        m = bundle.manifest
+        if exact_bias and not m["bias"]["exact"]:
+            raise ActinrError(f"{bundle.path}: has no embedded bias-INR, so exact biases are not available "
+                              "(re-export with --exact-bias, or play with the baked tables)")
+        self.bundle, self.spec = bundle, ModelSpec.from_manifest(m)
+        self.spans = [(g["first"], g["last"]) for g in m["gops"]]
+        self.exact_bias = exact_bias
+        self.interpolation = m["bias"]["interpolation"]
+        self.backend = backend_cls(bundle, self.spec, device, precision, **backend_options)
+        src = m["source"]
+        self.info = DecoderInfo(src["name"], src["width"], src["height"], float(src["fps"]), src["frames"],
+                                tuple(self.spans), backend_cls.name, device, precision, exact_bias)
+        self._gops: dict[int, object] = {}
+        self._tables: dict[int, list[np.ndarray]] = {}
+        self._inrs: dict[int, list[dict]] = {}
+        self._plans: OrderedDict = OrderedDict()
+        self.skipped: list[str] = []  # why auto passed over the faster backends (set by open)
+
+    def __repr__(self) -> str:
+        i = self.info
+        return (f"<Decoder {i.name} {i.width}x{i.height} {i.frames} frames @ {i.fps:.3f} fps, "
+                f"{i.backend} on {i.device} ({i.precision})>")
+
+    def __enter__(self) -> "Decoder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.backend.close()
+        self._gops.clear()
+        self._plans.clear()
+        self._tables.clear()
+        self._inrs.clear()
+        self.bundle.close()
+
+    # --- time -------------------------------------------------------------------------------------
+
+    def frame_position(self, t: float) -> float:
+        """Seconds -> continuous frame position, clamped to the clip."""
+        try:
+            t = float(t)
+        except (TypeError, ValueError):
+            raise ActinrError(f"time must be a number of seconds, got {t!r}") from None
+        if not math.isfinite(t):
+            raise ActinrError(f"time must be a finite number of seconds, got {t}")
+        return min(max(t * self.info.fps, 0.0), float(self.info.frames - 1))
+
+    def locate(self, t: float, gop: int | None = None) -> tuple[int, float]:
+        """Seconds -> (GOP, local time in [0, 1]); ``gop`` forces a GOP that contains the time."""
+        f = self.frame_position(t)
+        if gop is None:
+            gop = gop_for_frame(self.spans, f)
+        elif not (isinstance(gop, (int, np.integer)) and 0 <= gop < len(self.spans)
+                  and self.spans[gop][0] <= f <= self.spans[gop][1]):
+            raise ActinrError(f"GOP {gop!r} does not contain frame position {f:g} "
+                              f"(GOPs: {', '.join(f'{g}: {a}-{b}' for g, (a, b) in enumerate(self.spans))})")
+        return int(gop), local_time(self.spans[gop], f)
+
+    # --- biases -----------------------------------------------------------------------------------
+
+    def biases(self, g: int, t: float) -> list[np.ndarray]:
+        """Every module's bias ``(P, width)`` float32 for GOP ``g`` at local time ``t``."""
+        if self.exact_bias:
+            if g not in self._inrs:
+                import torch
+
+                n = len(self.spec.shapes)
+                self._inrs[g] = [{k: torch.from_numpy(np.array(self.bundle.array(B.inr_name(g, i, k)),
+                                                                dtype=np.float32)) for k in B.INR_PARAMS}
+                                 for i in range(n)]
+            return [bias_math.exact(p, t) for p in self._inrs[g]]
+        if g not in self._tables:
+            self._tables[g] = [np.array(tab) for tab in self.bundle.gop_bias_tables(g)]  # off the file map
+        return [np.ascontiguousarray(bias_math.interpolate(tab, t, self.interpolation)) for tab in self._tables[g]]
+
+    # --- rendering --------------------------------------------------------------------------------
+
+    def _gop(self, g: int):
+        if g not in self._gops:
+            self._gops[g] = self.backend.load_gop(self.bundle.gop_weights(g))
+        return self._gops[g]
+
+    def plan(self, size=None, viewport=None):
+        """The backend's prepared grid for ``size`` and ``viewport`` (cached)."""
+        size = self.info.size if size is None else check_size(size)
+        viewport = FULL_VIEW if viewport is None else check_viewport(viewport)
+        key = (size, viewport)
+        if key in self._plans:
+            self._plans.move_to_end(key)
+        else:
+            self._plans[key] = self.backend.prepare(sample_grid(self.spec.layout, size, viewport))
+            while len(self._plans) > PLAN_CACHE:
+                self._plans.popitem(last=False)
+        return self._plans[key]
+
+    def render(self, t: float, size=None, viewport=None, gop: int | None = None):
+        """The frame at ``t`` seconds as uint8 RGB ``(h, w, 3)`` (numpy on CPU, a torch tensor on CUDA).
+
+        ``size`` ``(w, h)`` defaults to the source size; ``viewport``
+        ``(x0, y0, x1, y1)`` in 0..1 of the source frame defaults to all of it.
+        """
+        plan = self.plan(size, viewport)
+        g, lt = self.locate(t, gop)
+        return self.backend.render(plan, self._gop(g), self.biases(g, lt))
+
+    def synchronize(self) -> None:
+        """Wait until the device has finished the frames asked for (for timing)."""
+        self.backend.synchronize()
+
+
+def _pick_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "auto"
+    try:
+        d = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ActinrError(f"unknown device {device!r} (use auto, cpu, cuda or cuda:N)") from None
+    if d.type not in ("cpu", "cuda"):
+        raise ActinrError(f"device must be auto, cpu, cuda or cuda:N, got {device!r}")
+    return str(d)
+
+
+def _resolve(backend: str, device: str, precision: str, bundle_precision: str):
+    """(backend class, device, precision) for the request; for auto, the first that loads."""
+    import torch
+
+    if precision not in ("auto", *B.PRECISIONS):
+        raise ActinrError(f"precision must be auto, {' or '.join(B.PRECISIONS)}, got {precision!r}")
+    names = AUTO_ORDER if backend == "auto" else (backend,)
+    skipped = []
+    for name in names:
+        cls = backend_class(name)
+        dev = device if device != "auto" else ("cuda" if cls.gpu else "cpu")
+        if backend == "auto" and torch.device(dev).type != ("cuda" if cls.gpu else "cpu"):
+            skipped.append(f"{name}: not on {device}")
+            continue
+        prec = precision
+        if prec == "auto":
+            prec = bundle_precision if bundle_precision in cls.precisions else "fp32"
+        try:
+            cls.probe(dev)
+            if prec not in cls.precisions:
+                raise ActinrError(f"{name} decodes in {' or '.join(cls.precisions)}, not {prec}"
+                                  + (" (fp16 is for GPU backends)" if not cls.gpu else ""))
+        except ActinrError as exc:
+            if backend != "auto":
+                raise
+            skipped.append(str(exc))
+            continue
+        for line in skipped:
+            log.info("backend skipped: %s", line)
+        return cls, dev, prec, skipped
+    raise ActinrError("no backend can run here: " + "; ".join(skipped))
+
+
+def open(path, backend: str = "auto", device: str = "auto", precision: str = "auto",  # noqa: A001
+         exact_bias: bool = False, **backend_options) -> Decoder:
+    """Open a ``.engine`` bundle for rendering.
+
+    ``backend``: auto or a name from engines/backends (tensorrt, onnxruntime-cuda,
+    torch-cuda, torch-cpu, onnxruntime-cpu); auto takes the fastest that loads
+    and logs one line (logger ``actinr``) for each one it skipped.
+    ``device``: auto, cpu, cuda or cuda:N. ``precision``: auto (the bundle's
+    precision on GPU backends, fp32 on the CPU), fp32 or fp16 (GPU backends).
+    ``exact_bias``: evaluate the embedded bias-INR instead of the baked tables.
+    """
+    if backend != "auto":
+        backend_class(backend)  # an unknown name fails before the file is read
+    device = _pick_device(device)
+    bundle = B.load(path)
+    cls, dev, prec, skipped = _resolve(backend, device, precision, bundle.manifest["precision"])
+    dec = Decoder(bundle, cls, dev, prec, exact_bias, **backend_options)
+    dec.skipped = skipped
+    return dec

@@ -1,0 +1,333 @@
+"""Decoders: every backend on this machine renders the PyTorch fp32 reference's pixels, at any size and view."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import actinr.engines as E
+from actinr.engines import bundle as B
+from actinr.engines.backends import BACKENDS, backend_class
+from actinr.engines.backends.base import ModelSpec, pack_grid, tile_size
+from actinr.engines.errors import ActinrError
+from actinr.engines.grid import PatchLayout, sample_grid
+from actinr.engines.timeline import gop_for_frame, local_time
+
+# (size factor or explicit size, viewport): native, 2.5x, a non-integer scale, a 2.5x zoom into the face
+VIEWS = {
+    "native": (None, None),
+    "2.5x": ((440, 360), None),
+    "301x247": ((301, 247), None),
+    "zoom": ((300, 260), (0.3, 0.2, 0.7, 0.6)),
+}
+# frame positions: first frame, a frame and between-frame times of both GOPs, the shared frame 4, the last frame
+FRAMES = [0.0, 1.37, 3.0, 4.0, 5.5, 6.91, 8.0]
+
+
+def backend_or_skip(name: str) -> str:
+    cls = backend_class(name)
+    try:
+        cls.probe("cuda" if cls.gpu else "cpu")
+    except ActinrError as exc:
+        pytest.skip(f"{name} cannot run here: {exc}")
+    return name
+
+
+def lsb_report(got: np.ndarray, want: np.ndarray) -> tuple[float, int]:
+    """(fraction of pixels more than 1 LSB off, largest difference)."""
+    d = np.abs(got.astype(np.int16) - want.astype(np.int16)).max(-1)
+    return float((d > 1).mean()), int(d.max())
+
+
+@pytest.fixture(scope="module")
+def renderer(carphone_run):
+    from actinr.train.evaluate import RunRenderer
+
+    return RunRenderer(carphone_run)
+
+
+def to_numpy(img) -> np.ndarray:
+    return img.cpu().numpy() if torch.is_tensor(img) else img
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+@pytest.mark.parametrize("name", list(BACKENDS))
+def test_backend_renders_the_reference_pixels(name, view, carphone_bundle, carphone_run, renderer):
+    """Baked-table biases on the backend vs the train/ model fed the same biases; exact biases vs the model itself."""
+    backend_or_skip(name)
+    size, viewport = VIEWS[view]
+    dec = E.open(carphone_bundle, backend=name, precision="fp32")
+    exact = E.open(carphone_bundle, backend=name, precision="fp32", exact_bias=True)
+    fps = dec.info.fps
+    for f in FRAMES:
+        g, t = dec.locate(f / fps)
+        tables = dec.biases(g, t)
+        got = to_numpy(dec.render(f / fps, size, viewport))
+        want = renderer.render_uint8(f, size, viewport or (0, 0, 1, 1), biases=[torch.from_numpy(b) for b in tables])
+        assert got.shape == want.shape == ((size or (176, 144))[1], (size or (176, 144))[0], 3)
+        assert got.dtype == np.uint8
+        frac, worst = lsb_report(got, want)
+        assert frac <= 0.001 and worst <= 2, f"{name} {view} frame {f}: {frac:.4%} pixels > 1 LSB, worst {worst}"
+        got = to_numpy(exact.render(f / fps, size, viewport))
+        frac, worst = lsb_report(got, renderer.render_uint8(f, size, viewport or (0, 0, 1, 1)))
+        assert frac <= 0.001 and worst <= 2, f"{name} {view} exact frame {f}: {frac:.4%} > 1 LSB, worst {worst}"
+
+
+def test_exact_bias_equals_the_bias_inrs(carphone_bundle, carphone_run):
+    dec = E.open(carphone_bundle, backend="torch-cpu", exact_bias=True)
+    for g in range(2):
+        model = carphone_run.load_model(g)
+        for t in (0.0, 0.123, 0.5, 1.0):
+            want = [b[:, 0].detach().numpy() for b in model.biases(torch.tensor([t], dtype=torch.float32))]
+            for got, w in zip(dec.biases(g, t), want):
+                np.testing.assert_allclose(got, w, rtol=0, atol=1e-6)
+
+
+def test_torch_cuda_arithmetic_on_the_cpu(carphone_bundle, carphone_run, renderer):
+    """The torch-cuda backend's math (fp32 and fp16) checked without a GPU: same class, CPU tensors, no graphs."""
+    from actinr.engines.backends.torch_cuda import TorchCUDA
+    from actinr.engines.decoder import Decoder
+
+    bundle = B.load(carphone_bundle)
+    for precision, tolerance in (("fp32", None), ("fp16", 40.0)):
+        dec = Decoder(bundle, TorchCUDA, "cpu", precision)
+        assert dec.backend.use_graphs is False
+        for f, (size, viewport) in zip((1.37, 4.0, 6.91), VIEWS.values()):
+            g, t = dec.locate(f / dec.info.fps)
+            got = to_numpy(dec.render(f / dec.info.fps, size, viewport))
+            want = renderer.render_uint8(f, size, viewport or (0, 0, 1, 1),
+                                         biases=[torch.from_numpy(b) for b in dec.biases(g, t)])
+            if tolerance is None:
+                frac, worst = lsb_report(got, want)
+                assert frac <= 0.001 and worst <= 2
+            else:
+                mse = np.mean((got.astype(np.float64) - want) ** 2)
+                assert 10 * math.log10(255 ** 2 / max(mse, 1e-12)) >= tolerance
+
+
+def test_fp16_bundle_plays_on_the_cpu_in_fp32(carphone_run, carphone_bundle, tmp_path):
+    from actinr.export.exporter import ExportConfig, export_run
+    from actinr.train.metrics import psnr
+
+    export_run(carphone_run.path, tmp_path / "half.engine", ExportConfig(precision="fp16"))
+    half = E.open(tmp_path / "half.engine", backend="torch-cpu")
+    assert half.bundle.manifest["precision"] == "fp16" and half.info.precision == "fp32"
+    full = E.open(carphone_bundle, backend="torch-cpu")
+    for f in (1.37, 4.0, 6.91):
+        a, b = (torch.from_numpy(d.render(f / full.info.fps)).float() / 255 for d in (half, full))
+        assert psnr(a, b) >= 50.0  # fp16-rounded weights and tables only
+
+
+def test_overlapping_windows_are_blended_like_the_reference(carphone, tmp_path):
+    """A model with overlapping patch windows: every pixel is the weighted sum of up to 4 patches."""
+    from actinr.export.exporter import ExportConfig, export_run
+    from actinr.train.config import TrainConfig
+    from actinr.train.evaluate import RunRenderer
+    from actinr.train.fit import train
+
+    run = train(TrainConfig(source=str(carphone), frames=3, gop=2, iters=20, batch=32, patch=32, overlap=8,
+                            compile=False), tmp_path / "run", progress=False)
+    export_run(run.path, tmp_path / "o.engine", ExportConfig(bias_rate=2))
+    ref = RunRenderer(run)
+    names = [n for n in ("torch-cpu", "onnxruntime-cpu") if n != "onnxruntime-cpu" or _has_ort()]
+    for name in names:
+        dec = E.open(tmp_path / "o.engine", backend=name)
+        for f, (size, viewport) in zip((0.5, 1.0, 1.5, 2.0), VIEWS.values()):
+            g, t = dec.locate(f / dec.info.fps)
+            got = dec.render(f / dec.info.fps, size, viewport)
+            want = ref.render_uint8(f, size, viewport or (0, 0, 1, 1),
+                                    biases=[torch.from_numpy(b) for b in dec.biases(g, t)])
+            frac, worst = lsb_report(got, want)
+            assert frac <= 0.001 and worst <= 2, f"{name} frame {f}"
+
+
+def _has_ort() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def test_shared_boundary_frame_from_either_gop(carphone_bundle, carphone):
+    """Frame 4 is GOP 0's last frame (local time 1) and GOP 1's first (local time 0). Rendered from either
+    GOP it is reconstructed as well as that GOP reconstructs its frames (its fit PSNR, the manifest's
+    training results): within 1 dB. A wrong local time or GOP at the edge would cost far more."""
+    from actinr.train.metrics import psnr
+    from actinr.train.video import read_video
+
+    source = torch.from_numpy(read_video(carphone, 0, 9).frames[4]).float() / 255.0
+    dec = E.open(carphone_bundle, backend="torch-cpu")
+    fit = [r["psnr"] for r in dec.bundle.manifest["training"]["results"]]
+    t = 4 / dec.info.fps
+    for g in (0, 1):
+        assert dec.locate(t, gop=g) == (g, 1.0 if g == 0 else 0.0)
+        score = psnr(torch.from_numpy(dec.render(t, gop=g)).float() / 255.0, source)
+        assert abs(score - fit[g]) < 1.0, (g, score, fit[g])
+        # the same GOP one frame further in (3 in GOP 0, 5 in GOP 1) matches frame 4 less well
+        other = torch.from_numpy(dec.render((3 if g == 0 else 5) / dec.info.fps, gop=g)).float() / 255.0
+        assert psnr(other, source) < score
+    # the rule: a time on the shared frame is rendered by the later GOP
+    assert dec.locate(t)[0] == 1
+    np.testing.assert_array_equal(dec.render(t), dec.render(t, gop=1))
+
+
+def test_info_and_time_clamping(carphone_bundle):
+    dec = E.open(carphone_bundle, backend="torch-cpu")
+    info = dec.info
+    assert (info.width, info.height, info.frames) == (176, 144, 9)
+    assert info.gops == ((0, 4), (4, 8))
+    assert info.fps == pytest.approx(30000 / 1001)
+    assert info.duration == pytest.approx(9 / info.fps)
+    assert info.last_time == pytest.approx(8 / info.fps)
+    assert (info.backend, info.device, info.precision, info.exact_bias) == ("torch-cpu", "cpu", "fp32", False)
+    np.testing.assert_array_equal(dec.render(-3.0), dec.render(0.0))
+    np.testing.assert_array_equal(dec.render(1e6), dec.render(info.last_time))
+    assert not np.array_equal(dec.render(0.0), dec.render(info.last_time))
+    # time is continuous: a between-frame time is neither neighbour
+    a, mid, b = dec.render(2 / info.fps), dec.render(2.5 / info.fps), dec.render(3 / info.fps)
+    assert not np.array_equal(mid, a) and not np.array_equal(mid, b)
+    # GOP of a time and its local time follow engines/timeline.py
+    for f in (0.0, 3.99, 4.0, 6.5, 8.0):
+        g = gop_for_frame([(0, 4), (4, 8)], f)
+        assert dec.locate(f / info.fps) == (g, pytest.approx(local_time(info.gops[g], f)))
+
+
+def test_auto_takes_the_first_backend_that_loads_and_logs_the_rest(carphone_bundle, caplog):
+    caplog.set_level(logging.INFO, logger="actinr")
+    dec = E.open(carphone_bundle)
+    runnable = []
+    for name in BACKENDS:
+        cls = backend_class(name)
+        try:
+            cls.probe("cuda" if cls.gpu else "cpu")
+            runnable.append(name)
+        except ActinrError:
+            pass
+    assert dec.info.backend == runnable[0]
+    skipped = [r.getMessage() for r in caplog.records if "backend skipped" in r.getMessage()]
+    assert len(skipped) == list(BACKENDS).index(runnable[0]) == len(dec.skipped)
+    if not torch.cuda.is_available():
+        assert dec.info.backend == "torch-cpu"
+        assert all("CUDA GPU" in line for line in skipped)
+    assert E.open(carphone_bundle, device="cpu").info.backend == "torch-cpu"
+
+
+@pytest.mark.parametrize("size, message", [
+    ((0, 10), "between 1x1"), ((10.5, 3), "whole numbers"), ("big", "whole numbers"), ((20000, 10), "between 1x1"),
+    ((3,), "whole numbers"),
+])
+def test_bad_sizes(carphone_bundle, size, message):
+    dec = E.open(carphone_bundle, backend="torch-cpu")
+    with pytest.raises(ActinrError, match=message):
+        dec.render(0.0, size)
+
+
+@pytest.mark.parametrize("viewport", [(0.5, 0.0, 0.4, 1.0), (0.0, 0.0, 1.2, 1.0), "x", (0, 0, 1)])
+def test_bad_viewports(carphone_bundle, viewport):
+    dec = E.open(carphone_bundle, backend="torch-cpu")
+    with pytest.raises(ActinrError, match="viewport must"):
+        dec.render(0.0, (64, 64), viewport)
+
+
+def test_bad_requests(carphone_bundle, tmp_path):
+    with pytest.raises(ActinrError, match=r"unknown backend 'trt' \(backends: auto, tensorrt"):
+        E.open(carphone_bundle, backend="trt")
+    with pytest.raises(ActinrError, match="unknown device"):
+        E.open(carphone_bundle, device="gpu0")
+    with pytest.raises(ActinrError, match="precision must be"):
+        E.open(carphone_bundle, precision="int8")
+    with pytest.raises(ActinrError, match="torch-cpu decodes in fp32, not fp16"):
+        E.open(carphone_bundle, backend="torch-cpu", precision="fp16")
+    with pytest.raises(ActinrError, match="torch-cpu runs on the CPU"):
+        E.open(carphone_bundle, backend="torch-cpu", device="cuda")
+    if not torch.cuda.is_available():
+        with pytest.raises(ActinrError, match="torch-cuda needs a CUDA GPU and torch sees none"):
+            E.open(carphone_bundle, backend="torch-cuda")
+    with pytest.raises(ActinrError, match="no such file|not found|does not exist"):
+        E.open(tmp_path / "missing.engine")
+    dec = E.open(carphone_bundle, backend="torch-cpu")
+    for t in (float("nan"), "soon", None):
+        with pytest.raises(ActinrError, match="time must be"):
+            dec.render(t)
+    with pytest.raises(ActinrError, match="GOP 0 does not contain frame position 6"):
+        dec.render(6 / dec.info.fps, gop=0)
+
+
+def test_exact_bias_needs_the_embedded_inr(carphone_run, tmp_path):
+    from actinr.export.exporter import ExportConfig, export_run
+
+    export_run(carphone_run.path, tmp_path / "baked.engine", ExportConfig())
+    with pytest.raises(ActinrError, match="has no embedded bias-INR"):
+        E.open(tmp_path / "baked.engine", backend="torch-cpu", exact_bias=True)
+
+
+def test_missing_onnxruntime_names_the_extra(carphone_bundle, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime -> ImportError
+    with pytest.raises(ActinrError, match=r"pip install 'actinr\[ort\]'"):
+        E.open(carphone_bundle, backend="onnxruntime-cpu")
+    dec = E.open(carphone_bundle, device="cpu")  # auto goes on to torch-cpu
+    assert dec.info.backend == "torch-cpu"
+
+
+def test_pack_grid_places_every_point_once():
+    layout = PatchLayout(176, 144, 32)
+    grid = sample_grid(layout, (300, 260), (0.3, 0.2, 0.7, 0.6))
+    counts = (grid.pixel < 300 * 260).sum(1)
+    assert (counts == 0).sum() >= 15  # the zoom leaves half the patches empty
+    pg = pack_grid(grid, layout.count, 2048, "cpu")
+    used = pg.coords.shape[0] * pg.coords.shape[1] * pg.coords.shape[2]
+    assert used < 1.1 * counts.sum() + pg.points * layout.count  # no empty patches, little padding
+    # every real grid point appears in the slot of its own patch
+    for p in np.flatnonzero(counts)[:5]:
+        slots = pg.coords[pg.patch == p]  # (tiles, n, 2)
+        pts = slots.reshape(-1, 2)[: counts[p]]
+        np.testing.assert_array_equal(pts, grid.coords[p, : counts[p]])
+
+
+def test_tile_size_fills_the_slots():
+    counts = np.array([1024] * 20 + [512] * 9 + [256])  # carphone at its native size
+    n = tile_size(counts, 30, 256)
+    assert n <= 256
+    tiles = np.ceil(counts / n).sum()
+    assert tiles / (math.ceil(tiles / 30) * 30) > 0.9  # slots at least 90% used
+    assert tile_size(counts, 30, 4096) == 1024  # a whole patch per slot when it fits
+    assert tile_size(np.array([9, 3]), 2, 100, min_points=180) == 180  # a profile's minimum wins
+
+
+def test_model_spec_from_the_manifest(carphone_bundle):
+    spec = ModelSpec.from_manifest(B.load(carphone_bundle).manifest)
+    assert (spec.patches, spec.hidden, spec.layers) == (30, 32, 1)
+    assert spec.shapes == [(2, 64), (64, 128), (64, 3)]
+
+
+def test_slot_plan_path_of_the_gpu_graph_backends(carphone_bundle, renderer):
+    """onnxruntime-cuda and tensorrt feed the graph from a SlotPlan; the same buffers on the CPU, run by
+    ONNX Runtime CPU, must give the reference pixels (packing, slot filling and gathering, without a GPU)."""
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is a dev dependency")
+    from actinr.engines.backends.base import fill_slots, slot_plan
+
+    dec = E.open(carphone_bundle, backend="torch-cpu")
+    session = ort.InferenceSession(bytes(dec.bundle.raw(B.DECODER_GRAPHS["fp32"])), providers=["CPUExecutionProvider"])
+    size, viewport = (300, 260), (0.3, 0.2, 0.7, 0.6)
+    grid = sample_grid(dec.spec.layout, size, viewport)
+    plan = slot_plan(grid, dec.spec, "cpu", torch.float32, max_points=700, min_points=180)
+    assert plan.packed.calls > 1 and 180 <= plan.packed.points <= 700
+    f = 5.5
+    g, t = dec.locate(f / dec.info.fps)
+    biases = dec.biases(g, t)
+    weights = [torch.from_numpy(np.array(w)) for w in dec.bundle.gop_weights(g)]
+    for c in range(plan.packed.calls):
+        fill_slots(plan, c, weights, [torch.from_numpy(b).unsqueeze(1) for b in biases])
+        feeds = {"coords": plan.coords[c].numpy()}
+        feeds.update({f"weight_{i}": w.numpy() for i, w in enumerate(plan.slot_weights)})
+        feeds.update({f"bias_{i}": b.numpy() for i, b in enumerate(plan.slot_biases)})
+        plan.out[c] = torch.from_numpy(session.run(["rgb"], feeds)[0])
+    got = plan.packed.gather.image(plan.out.view(-1), 255.0).numpy()
+    want = renderer.render_uint8(f, size, viewport, biases=[torch.from_numpy(b) for b in biases])
+    frac, worst = lsb_report(got, want)
+    assert frac <= 0.001 and worst <= 2
