@@ -56,7 +56,7 @@ def reference_renderer(dec):
     from actinr.engines.grid import sample_grid
     from actinr.engines.patch_mlp import decode
 
-    cache = {}
+    cache, gops = {}, {}
 
     @torch.inference_mode()
     def render(t, size):
@@ -66,7 +66,9 @@ def reference_renderer(dec):
                            torch.from_numpy(grid.weight)[..., None])
         coords, pixel, weight = cache[size]
         g, lt = dec.locate(t)
-        ws = [torch.from_numpy(np.array(w, np.float32)) for w in dec.bundle.gop_weights(g)]
+        if g not in gops:  # weights load once per GOP, as in every backend
+            gops[g] = [torch.from_numpy(np.array(w, np.float32)) for w in dec.bundle.gop_weights(g)]
+        ws = gops[g]
         bs = [torch.from_numpy(b)[:, None] for b in dec.biases(g, lt)]
         out = decode(coords, ws, bs, dec.spec.w0, dec.spec.s0)[:, 0] * weight  # (P, N, 3)
         img = torch.zeros(size[0] * size[1] + 1, 3).index_add_(0, pixel, out.reshape(-1, 3))
