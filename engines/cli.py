@@ -21,6 +21,7 @@ COMMANDS = {
     "eval": ("actinr.train.cli:eval", "render a fitted run and score it against its source"),
     "export": ("actinr.export.cli:export", "pack a fitted run into one .engine bundle (ONNX, optional TensorRT plan)"),
     "info": ("actinr.engines.info:info", "show what a .engine bundle holds"),
+    "play": ("actinr.player.cli:play", "play a bundle in a window, or render it to a video file (= actinr-play)"),
 }
 
 
@@ -45,21 +46,27 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"actinr: unknown command '{name}' (commands: {', '.join(COMMANDS)})", file=sys.stderr)
         return 2
+    return run_command(name, argv[1:], f"actinr {name}")
+
+
+def run_command(name: str, argv: list[str], prog: str) -> int:
+    """Parse ``argv`` for command ``name`` and run it; user errors -> one line and exit status 1."""
     target, summary = COMMANDS[name]
     module_name, prefix = target.split(":")
     module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=f"actinr {name}", description=summary[0].upper() + summary[1:] + ".",
+    parser = argparse.ArgumentParser(prog=prog, description=getattr(module, f"{prefix.upper()}_DESCRIPTION",
+                                                                    summary[0].upper() + summary[1:] + "."),
                                      epilog=getattr(module, f"{prefix.upper()}_EPILOG", None),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     getattr(module, f"add_{prefix}_arguments")(parser)
-    args = parser.parse_args(argv[1:])
+    args = parser.parse_args(argv)
     try:
         return int(getattr(module, f"run_{prefix}")(args) or 0)
     except ActinrError as exc:
-        print(f"actinr {name}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"actinr {name}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. `| head -1`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit flush

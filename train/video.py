@@ -1,21 +1,21 @@
-"""Reading and writing video: mp4/mkv/avi/mov files and folders of PNG/JPEG frames.
+"""Reading video: mp4/mkv/avi/mov files and folders of PNG/JPEG frames (writers: engines/media.py).
 
-Video files are decoded and encoded with PyAV; single PNG/JPEG frames are read
-and written with Pillow (PyAV's image path would need Pillow for the
-conversion anyway). Frames are uint8 RGB arrays shaped (F, H, W, 3).
+Video files are decoded with PyAV; single PNG/JPEG frames are read with Pillow
+(PyAV's image path would need Pillow for the conversion anyway). Frames are uint8 RGB arrays shaped (F, H, W, 3).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from actinr.engines.errors import ActinrError
-from actinr.engines.files import write_atomic
+from actinr.engines.media import parse_size, write_png, write_video
+
+__all__ = ["Clip", "read_video", "resize_frames", "parse_size", "write_png", "write_video"]
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
@@ -35,17 +35,6 @@ class Clip:
     @property
     def size(self) -> tuple[int, int]:
         return self.frames.shape[2], self.frames.shape[1]
-
-
-def parse_size(text: str, what: str = "size") -> tuple[int, int]:
-    """``"WxH"`` -> (W, H) positive integers."""
-    try:
-        w, h = (int(v) for v in str(text).lower().split("x"))
-    except ValueError:
-        raise ActinrError(f"{what} must look like WIDTHxHEIGHT (e.g. 640x360), got {text!r}") from None
-    if w < 1 or h < 1:
-        raise ActinrError(f"{what} must be positive, got {text!r}")
-    return w, h
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -118,37 +107,3 @@ def resize_frames(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     x = torch.nn.functional.interpolate(x, size=(size[1], size[0]), mode="bicubic", antialias=True,
                                         align_corners=False)
     return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
-
-
-def write_video(path, frames, fps: float, crf: int = 18) -> None:
-    """Write RGB uint8 frames (an array or an iterable of (H, W, 3)) as H.264 mp4, atomically."""
-    import av
-
-    path = Path(path)
-
-    def write(tmp: str) -> None:
-        with av.open(tmp, "w", format="mp4") as container:
-            stream = None
-            for frame in frames:
-                if stream is None:
-                    h, w = frame.shape[:2]
-                    stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
-                    stream.width, stream.height = w + w % 2, h + h % 2  # yuv420p needs even sizes
-                    stream.pix_fmt = "yuv420p"
-                    stream.options = {"crf": str(crf)}
-                if frame.shape[0] % 2 or frame.shape[1] % 2:
-                    frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)), mode="edge")
-                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-                container.mux(stream.encode(vf))
-            if stream is None:
-                raise ActinrError(f"{path}: no frames to write")
-            container.mux(stream.encode())
-
-    write_atomic(path, write)
-
-
-def write_png(path, frame: np.ndarray) -> None:
-    """Write one (H, W, 3) uint8 frame as PNG, atomically."""
-    from PIL import Image
-
-    write_atomic(path, lambda tmp: Image.fromarray(np.ascontiguousarray(frame)).save(tmp, format="PNG"))

@@ -1,0 +1,84 @@
+"""``actinr-play`` (also ``actinr play``): play a bundle in a window, or render it to a video file."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from actinr.engines.config import add_config_flags, config_from_args
+
+from .config import PlayConfig
+from .controls import keys_help
+
+DEMO = Path(__file__).with_name("data") / "demo.engine"  # made by `make demo-model` (see Makefile)
+
+PLAY_DESCRIPTION = ("Play an ActINR bundle in real time at any size and speed, or render it to a video file.\n"
+                    "Without MODEL it plays the demo bundle shipped with actinr (1 s of carphone).")
+
+PLAY_EPILOG = f"""keys (as in mpv):
+{keys_help()}
+
+examples:
+  actinr-play                                  the demo bundle
+  actinr-play model.engine --slowmo 10         10x slow motion (no optical flow: the INR is continuous in time)
+  actinr-play model.engine --size 1920x1080    render at 1080p whatever the window size
+  actinr-play model.engine --no-vsync          as fast as the decoder goes (see the on-screen FPS)
+  actinr-play model.engine --output slow.mp4 --slowmo 4 --size 704x576
+                                               render to a file; no display needed"""
+
+
+def add_play_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", nargs="?", help="a .engine bundle from actinr export (default: the demo bundle)")
+    add_config_flags(parser, PlayConfig)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or status lines")
+    parser.add_argument("-v", "--verbose", action="store_true", help="say which backends were skipped and why")
+
+
+def run_play(args: argparse.Namespace) -> int:
+    from actinr.engines import open as open_decoder
+    from actinr.engines.errors import ActinrError
+    from actinr.engines.media import check_video_path
+
+    cfg = config_from_args(PlayConfig, args)
+    cfg.validate()
+    if cfg.output is not None:
+        check_video_path(cfg.output)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    path = args.model
+    if path is None:
+        if not DEMO.is_file():
+            raise ActinrError(f"the demo bundle is missing from this install ({DEMO}); "
+                              "give a MODEL, or run `make demo-model` in a source checkout")
+        path = DEMO
+    say = (lambda *a: None) if args.quiet else print
+    with open_decoder(path, cfg.backend, cfg.device, cfg.precision, cfg.exact_bias) as dec:
+        info = dec.info
+        if cfg.output is not None:
+            from .headless import render_video
+
+            done = render_video(dec, cfg, progress=not args.quiet)
+            w, h = done["size"]
+            say(f"wrote {done['path']}: {done['frames']} frames, {w}x{h} at {done['fps']:.3f} fps "
+                f"({done['seconds']:.2f} s), {info.backend} on {info.device}")
+            return 0
+        from .window import Player
+
+        with Player(dec, cfg) as player:
+            say(f"playing {info.name} ({info.width}x{info.height}, {info.frames} frames at {info.fps:.3f} fps) "
+                f"with {info.backend} on {info.device}, OpenGL {player.renderer.version}")
+            say(f"frames reach OpenGL through {player.uploader.path}")
+            player.run()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``actinr-play`` command."""
+    from actinr.engines.cli import run_command
+
+    return run_command("play", sys.argv[1:] if argv is None else list(argv), "actinr-play")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""PlayConfig: how ``actinr-play`` plays or renders a bundle (field help is the --help text)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from actinr.engines.errors import ActinrError
+from actinr.engines.media import parse_size
+
+from .clock import MAX_SPEED, MIN_SPEED
+
+
+def _f(default, help: str, **meta):
+    return field(default=default, metadata={"help": help, **meta})
+
+
+@dataclass
+class PlayConfig:
+    """Playback (a window) or headless rendering (``output``) of one bundle."""
+
+    size: str | None = _f(None, "fixed render size WxH, scaled to the window for display; by default frames "
+                                "are rendered at the window's pixel size (or the source size with --output)",
+                          metavar="WxH")
+    speed: float = _f(1.0, "playback speed (0.5 = half speed, 2 = double)", metavar="X")
+    slowmo: float | None = _f(None, "slow motion: play N times slower (speed 1/N); no optical flow, the INR "
+                                    "is continuous in time", metavar="N")
+    start: float = _f(0.0, "start at this many seconds into the clip", metavar="T")
+    loop: bool = _f(False, "loop playback (and --duration past the end of the clip wraps)")
+    pause: bool = _f(False, "start paused")
+    vsync: bool = _f(True, "wait for the display's refresh (--no-vsync to measure speed)")
+    fullscreen: bool = _f(False, "start fullscreen")
+    osd: bool = _f(True, "show the on-screen line (the o key toggles it)")
+    interop: bool = _f(True, "on a CUDA decoder, hand frames to OpenGL through CUDA-GL interop (--no-interop "
+                             "copies through the host, to compare)")
+    backend: str = _f("auto", "decoder backend: auto, tensorrt, onnxruntime-cuda, torch-cuda, torch-cpu or "
+                              "onnxruntime-cpu")
+    device: str = _f("auto", "auto, cpu, cuda or cuda:N")
+    precision: str = _f("auto", "auto, fp32 or fp16 (GPU backends)")
+    exact_bias: bool = _f(False, "evaluate the bundle's bias-INR instead of its baked tables")
+    output: str | None = _f(None, "render to this video file (mp4, mkv or mov) instead of a window; needs no "
+                                  "display", metavar="FILE")
+    fps: float | None = _f(None, "--output frame rate (default: the source's)", metavar="F")
+    duration: float | None = _f(None, "--output length in seconds of output video (default: to the end of "
+                                      "the clip at the chosen speed)", metavar="D")
+    screenshots: str = _f(".", "folder for screenshots (the s key)", metavar="DIR")
+
+    @property
+    def play_speed(self) -> float:
+        """The clock's speed: ``speed / slowmo``."""
+        return self.speed / (self.slowmo or 1.0)
+
+    @property
+    def render_size(self) -> tuple[int, int] | None:
+        return None if self.size is None else parse_size(self.size, "--size")
+
+    def validate(self) -> None:
+        """Check every value; raise one :class:`ActinrError` naming the flag."""
+        self.render_size  # noqa: B018 (parses)
+        for flag, value in (("--speed", self.speed), ("--slowmo", self.slowmo), ("--fps", self.fps),
+                            ("--duration", self.duration)):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ActinrError(f"{flag} must be a positive number, got {value:g}")
+        if not MIN_SPEED <= self.play_speed <= MAX_SPEED:
+            raise ActinrError(f"--speed / --slowmo must give a speed between {MIN_SPEED:g} and {MAX_SPEED:g}, "
+                              f"got {self.play_speed:g}")
+        if not (math.isfinite(self.start) and self.start >= 0):
+            raise ActinrError(f"--start must be zero or more seconds, got {self.start:g}")
+        if self.fps is not None and self.fps > 1000:
+            raise ActinrError(f"--fps must be at most 1000, got {self.fps:g}")
+        if self.output is None and (self.fps is not None or self.duration is not None):
+            raise ActinrError("--fps and --duration are for --output (a window plays in real time)")

@@ -1,0 +1,58 @@
+"""Headless rendering: ``actinr-play model.engine --output out.mp4`` (no window, no display).
+
+Output frame ``k`` shows source time ``start + k * speed / fps``, wrapped with
+--loop or held on the last frame without it, exactly as the window's clock
+would show it at that wall time; so ``--slowmo 10 --fps 30`` of a 30 fps clip
+gives ten output frames per source frame, each a real frame of the model.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from actinr.engines.errors import ActinrError
+from actinr.engines.media import check_video_path, write_video
+
+from .clock import PlaybackClock
+from .config import PlayConfig
+
+
+def to_numpy(image) -> np.ndarray:
+    """A decoder frame (numpy, or a torch tensor on any device) -> numpy uint8 (h, w, 3)."""
+    return image if isinstance(image, np.ndarray) else image.cpu().numpy()
+
+
+def output_times(info, cfg: PlayConfig) -> tuple[np.ndarray, float]:
+    """(source time of each output frame, output fps) for ``cfg`` on a clip described by ``info``."""
+    fps = cfg.fps or info.fps
+    speed = cfg.play_speed
+    clock = PlaybackClock(info.frames, info.fps, speed=speed, start=min(cfg.start, info.last_time),
+                          loop=cfg.loop, now=lambda: 0.0)
+    if cfg.start > info.last_time:
+        raise ActinrError(f"--start {cfg.start:g} s is past the last frame ({info.last_time:.3f} s)")
+    if cfg.duration is not None:
+        count = max(1, round(cfg.duration * fps))
+    else:  # to the end of the clip: the source seconds left, stretched by 1/speed
+        count = max(1, math.ceil((info.duration - cfg.start) * fps / speed - 1e-6))
+    times = np.array([clock.wrap(cfg.start + k * speed / fps) for k in range(count)])
+    return times, fps
+
+
+def render_video(decoder, cfg: PlayConfig, progress: bool = True) -> dict:
+    """Render ``cfg.output`` with ``decoder``; returns {path, frames, size, fps, seconds}."""
+    from tqdm.auto import tqdm
+
+    check_video_path(cfg.output)
+    info = decoder.info
+    size = cfg.render_size or info.size
+    times, fps = output_times(info, cfg)
+    frames = (to_numpy(decoder.render(t, size)) for t in times)
+    with tqdm(total=len(times), unit="frame", desc=f"rendering {size[0]}x{size[1]}", disable=not progress,
+              leave=False) as bar:
+        count = write_video(cfg.output, frames, fps, crf=CRF, on_frame=bar.update)
+    return {"path": cfg.output, "frames": count, "size": size, "fps": fps, "seconds": count / fps}
+
+
+CRF = 16  # x264 quality: visually lossless for these clips (tests: >= 35 dB through the codec, measured ~40)

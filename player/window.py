@@ -1,0 +1,310 @@
+"""The player window: GLFW events -> controls -> clock and view; decoder -> texture -> screen.
+
+Each frame: read the clock, render the frame at the render size (the
+letterboxed window area in pixels, or a fixed --size) and viewport, move it to
+the texture (interop or host upload), draw, swap. While paused nothing is
+decoded again unless the time, size or view changes, and the loop sleeps in
+``glfwWaitEventsTimeout`` instead of spinning.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+from actinr.engines.errors import ActinrError, missing_package
+from actinr.engines.media import write_png
+
+from .clock import PlaybackClock
+from .config import PlayConfig
+from .controls import Controls
+from .gl import Renderer, letterbox
+from .headless import to_numpy
+from .interop import make_uploader
+from .osd import rasterise, status_line
+
+GL_VERSION = (3, 3)
+OSD_REFRESH = 0.25  # seconds between rebuilds of the on-screen text (a key press rebuilds at once)
+STATS_WINDOW = 1.0  # seconds of frames averaged into decode ms and display FPS
+REPEATING = {"left", "right", "shift+left", "shift+right", "[", "]", "{", "}", ".", ","}
+
+
+def import_glfw():
+    try:
+        import glfw
+    except ImportError:
+        raise missing_package("glfw") from None
+    glfw.ERROR_REPORTING = "ignore"  # we read glfwGetError where a call fails and raise our own error
+    return glfw
+
+
+def _glfw_error(glfw) -> str:
+    code, text = glfw.get_error()
+    return text.decode(errors="replace") if isinstance(text, bytes) and text else f"GLFW error {code}"
+
+
+def _key_names(glfw) -> dict[int, str]:
+    return {glfw.KEY_SPACE: "space", glfw.KEY_P: "p", glfw.KEY_LEFT: "left", glfw.KEY_RIGHT: "right",
+            glfw.KEY_LEFT_BRACKET: "[", glfw.KEY_RIGHT_BRACKET: "]", glfw.KEY_BACKSPACE: "backspace",
+            glfw.KEY_PERIOD: ".", glfw.KEY_COMMA: ",", glfw.KEY_F: "f", glfw.KEY_ESCAPE: "escape",
+            glfw.KEY_S: "s", glfw.KEY_O: "o", glfw.KEY_0: "0", glfw.KEY_KP_0: "0", glfw.KEY_Q: "q"}
+
+
+SHIFTED = {"left": "shift+left", "right": "shift+right", "[": "{", "]": "}"}  # by key position (US layout)
+
+
+class Player:
+    """A GLFW window playing one decoder with ``cfg``; ``run()`` returns on q or when the window is closed.
+
+    ``now`` is the wall clock (tests pass a fake one); ``visible=False`` keeps
+    the window hidden (offscreen drawing for tests and benchmarks).
+    """
+
+    def __init__(self, decoder, cfg: PlayConfig, now=time.perf_counter, visible: bool = True,
+                 window_size: tuple[int, int] | None = None):
+        self.glfw = glfw = import_glfw()
+        self.dec, self.cfg, self.now = decoder, cfg, now
+        info = decoder.info
+        self.clock = PlaybackClock(info.frames, info.fps, speed=cfg.play_speed, start=min(cfg.start, info.last_time),
+                                   loop=cfg.loop, paused=cfg.pause, now=now)
+        self.controls = Controls(self.clock, osd=cfg.osd)
+        self.fixed_size = cfg.render_size
+        self.aspect = info.width / info.height
+        if not glfw.init():
+            raise ActinrError(f"no display to open a window on ({_glfw_error(glfw)}); "
+                              "render to a file instead with --output out.mp4")
+        self.window = None
+        try:
+            self._open_window(window_size or self.fixed_size or info.size, visible)
+            self.renderer = Renderer()
+        except Exception:
+            self.close()
+            raise
+        self.uploader = make_uploader(self.renderer, info.device, cfg.interop)
+        self.fb_size = tuple(glfw.get_framebuffer_size(self.window))
+        self.last_render: tuple | None = None  # (t, size, viewport) of the frame on the texture
+        self.image = None  # that frame, as the decoder returned it (screenshots)
+        self.decode_ms: deque = deque()  # (wall time, ms)
+        self.presents: deque = deque()  # wall times of presented frames
+        self._osd_text, self._osd_at, self._osd_dirty = None, -1e9, True
+        self._drag: tuple[float, float] | None = None
+        self._windowed: tuple[int, int, int, int] | None = None
+        if cfg.fullscreen:
+            self.controls.requests.fullscreen = True
+
+    # --- window -----------------------------------------------------------------------------------
+
+    def _open_window(self, size: tuple[int, int], visible: bool) -> None:
+        glfw = self.glfw
+        glfw.default_window_hints()
+        glfw.window_hint(glfw.CONTEXT_VERSION_MAJOR, GL_VERSION[0])
+        glfw.window_hint(glfw.CONTEXT_VERSION_MINOR, GL_VERSION[1])
+        glfw.window_hint(glfw.OPENGL_PROFILE, glfw.OPENGL_CORE_PROFILE)
+        glfw.window_hint(glfw.OPENGL_FORWARD_COMPAT, True)
+        glfw.window_hint(glfw.VISIBLE, visible)
+        w, h = size
+        self.window = glfw.create_window(w, h, f"{self.dec.info.name} - actinr", None, None)
+        if not self.window:
+            self.window = None
+            raise ActinrError(f"OpenGL {GL_VERSION[0]}.{GL_VERSION[1]} core profile is not available "
+                              f"({_glfw_error(glfw)}); update the graphics driver, or render to a file "
+                              "with --output out.mp4")
+        glfw.make_context_current(self.window)
+        glfw.swap_interval(1 if self.cfg.vsync else 0)
+        glfw.set_key_callback(self.window, self._on_key)
+        glfw.set_framebuffer_size_callback(self.window, self._on_framebuffer_size)
+        glfw.set_scroll_callback(self.window, self._on_scroll)
+        glfw.set_mouse_button_callback(self.window, self._on_mouse_button)
+        glfw.set_cursor_pos_callback(self.window, self._on_cursor)
+
+    def close(self) -> None:
+        glfw = self.glfw
+        if self.window is not None:
+            glfw.make_context_current(self.window)
+            if hasattr(self, "uploader"):
+                self.uploader.close()
+            if hasattr(self, "renderer"):
+                self.renderer.close()
+            glfw.destroy_window(self.window)
+            self.window = None
+        glfw.terminate()
+
+    def __enter__(self) -> "Player":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _set_fullscreen(self, on: bool) -> None:
+        glfw = self.glfw
+        monitor = glfw.get_primary_monitor()
+        if on and monitor:
+            self._windowed = (*glfw.get_window_pos(self.window), *glfw.get_window_size(self.window))
+            mode = glfw.get_video_mode(monitor)
+            glfw.set_window_monitor(self.window, monitor, 0, 0, mode.size.width, mode.size.height, mode.refresh_rate)
+        elif not on and self._windowed is not None:
+            x, y, w, h = self._windowed
+            glfw.set_window_monitor(self.window, None, x, y, w, h, 0)
+        self.controls.fullscreen = on and bool(monitor)
+        glfw.swap_interval(1 if self.cfg.vsync else 0)  # some drivers reset it with the mode
+
+    # --- geometry ---------------------------------------------------------------------------------
+
+    @property
+    def rect(self) -> tuple[int, int, int, int]:
+        """Where the frame is drawn: (x, y from the top, w, h) framebuffer pixels, letterboxed."""
+        return letterbox(self.fb_size, self.aspect)
+
+    @property
+    def render_size(self) -> tuple[int, int] | None:
+        """What the decoder is asked for: --size, else the drawn rectangle (None while minimised)."""
+        if self.fixed_size is not None:
+            return self.fixed_size
+        _, _, w, h = self.rect
+        return (w, h) if w > 0 and h > 0 else None
+
+    def _image_point(self, x: float, y: float) -> tuple[float, float]:
+        """Window cursor coordinates -> (u, v) across the drawn frame (0..1 inside it)."""
+        ww, wh = self.glfw.get_window_size(self.window)
+        sx, sy = self.fb_size[0] / max(ww, 1), self.fb_size[1] / max(wh, 1)  # HiDPI: framebuffer != window units
+        rx, ry, rw, rh = self.rect
+        return (x * sx - rx) / max(rw, 1), (y * sy - ry) / max(rh, 1)
+
+    # --- callbacks (GLFW calls these from poll/wait; tests call them directly) ------------------------
+
+    def _on_key(self, window, key, scancode, action, mods) -> None:
+        glfw = self.glfw
+        if action not in (glfw.PRESS, glfw.REPEAT):
+            return
+        name = _key_names(glfw).get(key)
+        if name is None:
+            return
+        if mods & glfw.MOD_SHIFT:
+            name = SHIFTED.get(name, name)
+        if action == glfw.REPEAT and name not in REPEATING:
+            return
+        if self.controls.key(name):
+            self._osd_dirty = True
+
+    def _on_framebuffer_size(self, window, width, height) -> None:
+        self.fb_size = (width, height)
+
+    def _on_scroll(self, window, dx, dy) -> None:
+        if dy:
+            u, v = self._image_point(*self.glfw.get_cursor_pos(self.window))
+            self.controls.view.zoom_at(min(max(u, 0.0), 1.0), min(max(v, 0.0), 1.0), dy)
+            self._osd_dirty = True
+
+    def _on_mouse_button(self, window, button, action, mods) -> None:
+        glfw = self.glfw
+        if button == glfw.MOUSE_BUTTON_LEFT:
+            self._drag = glfw.get_cursor_pos(self.window) if action == glfw.PRESS else None
+
+    def _on_cursor(self, window, x, y) -> None:
+        if self._drag is not None:
+            u0, v0 = self._image_point(*self._drag)
+            u1, v1 = self._image_point(x, y)
+            self.controls.view.pan(u1 - u0, v1 - v0)
+            self._drag = (x, y)
+
+    # --- frames -----------------------------------------------------------------------------------
+
+    def _stats(self) -> tuple[float | None, float | None]:
+        """(mean decode ms, display FPS) over the last STATS_WINDOW seconds."""
+        now = self.now()
+        for q in (self.decode_ms, self.presents):
+            while q and now - (q[0][0] if q is self.decode_ms else q[0]) > STATS_WINDOW:
+                q.popleft()
+        ms = sum(m for _, m in self.decode_ms) / len(self.decode_ms) if self.decode_ms else None
+        fps = None
+        if len(self.presents) >= 2 and self.presents[-1] > self.presents[0]:
+            fps = (len(self.presents) - 1) / (self.presents[-1] - self.presents[0])
+        return ms, fps
+
+    def _update_osd(self) -> None:
+        now = self.now()
+        if not self.controls.osd or (not self._osd_dirty and now - self._osd_at < OSD_REFRESH):
+            return
+        info, c = self.dec.info, self.controls
+        t = self.clock.time()
+        ms, fps = self._stats()
+        size = self.render_size or (0, 0)
+        text = status_line(t, info.duration, self.dec.frame_position(t), info.frames - 1, self.clock.speed, size,
+                           info.backend, ms, fps, self.clock.paused, c.view.zoom, c.message)
+        if (text, self.fb_size[0]) != self._osd_text:
+            self.renderer.set_osd(rasterise(text, self.fb_size[0]))
+            self._osd_text = (text, self.fb_size[0])
+        self._osd_at, self._osd_dirty = now, False
+
+    def _handle_requests(self) -> None:
+        req = self.controls.requests
+        if req.fullscreen is not None:
+            self._set_fullscreen(req.fullscreen)
+            req.fullscreen = None
+        while req.screenshots:
+            req.screenshots -= 1
+            path = self.screenshot()
+            if path is not None:
+                self.controls.message = f"saved {path.name}"
+                self._osd_dirty = True
+                print(f"screenshot: {path}")
+
+    def frame(self) -> bool:
+        """Decode (if anything changed), upload and draw one frame; False when there is nothing to draw."""
+        self._handle_requests()
+        size = self.render_size
+        if size is None:
+            return False
+        t = self.clock.time()
+        key = (t, size, self.controls.view.viewport)
+        if key != self.last_render:
+            start = self.now()
+            image = self.dec.render(t, size, key[2])
+            self.dec.synchronize()
+            self.decode_ms.append((self.now(), (self.now() - start) * 1e3))
+            self.uploader.upload(image)
+            self.image, self.last_render = image, key
+        self._update_osd()
+        self.renderer.draw(self.fb_size, self.rect, osd=self.controls.osd)
+        return True
+
+    def present(self) -> None:
+        self.glfw.swap_buffers(self.window)
+        self.presents.append(self.now())
+
+    def run(self) -> None:
+        """Play until q or the window is closed."""
+        glfw = self.glfw
+        while not glfw.window_should_close(self.window) and not self.controls.requests.quit:
+            idle = self.clock.paused or self.clock.ended
+            if idle and self.last_render is not None and not self._osd_dirty:
+                glfw.wait_events_timeout(OSD_REFRESH)  # nothing moves: sleep until an event
+            else:
+                glfw.poll_events()
+            if self.frame():
+                self.present()
+
+    def read_pixels(self) -> np.ndarray:
+        """What the window shows now (after :meth:`frame`): (h, w, 3) uint8, top row first."""
+        return self.renderer.read_pixels(self.fb_size)
+
+    def screenshot(self) -> Path | None:
+        """Save the current frame at its render size as PNG in the screenshots folder."""
+        if self.image is None:
+            return None
+        t = self.last_render[0]
+        folder = Path(self.cfg.screenshots)
+        stem = f"{Path(self.dec.info.name).stem}-{t:08.3f}s"
+        path, n = folder / f"{stem}.png", 1
+        while path.exists():
+            n += 1
+            path = folder / f"{stem}-{n}.png"
+        try:
+            write_png(path, to_numpy(self.image))
+        except OSError as exc:
+            self.controls.message = f"screenshot failed: {exc.strerror or exc}"
+            return None
+        return path

@@ -1,0 +1,53 @@
+"""CUDA-GL interop: the fallback is tested everywhere; the interop copy itself needs CUDA and an NVIDIA GL context."""
+
+import numpy as np
+import pytest
+
+from actinr.player.config import PlayConfig
+from actinr.player.interop import CudaGLUploader, make_uploader
+from actinr.player.window import Player
+
+
+@pytest.fixture()
+def window(xdisplay, demo_decoder, tmp_path):
+    p = Player(demo_decoder, PlayConfig(osd=False, vsync=False, pause=True), window_size=(176, 144))
+    yield p
+    p.close()
+
+
+def test_host_upload_is_chosen_with_the_reason(window):
+    r = window.renderer
+    assert make_uploader(r, "cpu").path == "host upload (CPU decoder)"
+    assert make_uploader(r, "cuda:0", interop=False).path == "host upload (--no-interop)"
+    if "NVIDIA" not in r.vendor:  # Mesa here: registration cannot work, whatever CUDA has to say
+        up = make_uploader(r, "cuda:0")
+        assert not isinstance(up, CudaGLUploader)
+        assert up.path.startswith(f"host upload (CUDA-GL interop unavailable on {r.renderer}: ")
+
+
+def test_interop_frame_equals_the_decoders(xdisplay, tmp_path):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA-GL interop needs a CUDA GPU; this machine has none")
+    import actinr.engines as E
+    from actinr.player.cli import DEMO
+
+    dec = E.open(DEMO, backend="torch-cuda")
+    try:
+        p = Player(dec, PlayConfig(osd=False, vsync=False, pause=True, start=0.4), window_size=(352, 288))
+        try:
+            if "NVIDIA" not in p.renderer.vendor:
+                pytest.skip(f"CUDA-GL interop needs an NVIDIA OpenGL context; this display's is {p.renderer.renderer}")
+            assert isinstance(p.uploader, CudaGLUploader), p.uploader.path
+            p.frame()
+            ref = dec.render(0.4, (352, 288)).cpu().numpy()
+            assert np.abs(p.read_pixels().astype(int) - ref).max() <= 1
+            p.fixed_size = (176, 144)  # a new size re-registers the PBO; the texture is scaled 2x for display
+            p.frame()
+            assert p.renderer.frame.size == (176, 144) and p.uploader.nbytes == 176 * 144 * 3
+            small = dec.render(0.4, (176, 144)).cpu().numpy().astype(float)
+            assert np.abs(p.read_pixels()[1::2, 1::2].astype(float) - small).mean() < 8
+        finally:
+            p.close()
+    finally:
+        dec.close()
