@@ -1,1 +1,1 @@
-"""Player stage of actinr: the GLFW/OpenGL player, headless rendering and profiling (later issue)."""
+"""Player stage of actinr: ``actinr-play`` (GLFW/OpenGL window, playback clock, keys, headless --output)."""

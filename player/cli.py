@@ -45,7 +45,10 @@ def run_play(args: argparse.Namespace) -> int:
     cfg.validate()
     if cfg.output is not None:
         check_video_path(cfg.output)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    log = logging.getLogger("actinr")  # ours only: PyOpenGL logs at INFO on the root logger's handlers
+    if not log.handlers:
+        log.addHandler(logging.StreamHandler())
+    log.setLevel(logging.INFO if args.verbose else logging.WARNING)
     path = args.model
     if path is None:
         if not DEMO.is_file():

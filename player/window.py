@@ -54,6 +54,7 @@ def _key_names(glfw) -> dict[int, str]:
 
 
 SHIFTED = {"left": "shift+left", "right": "shift+right", "[": "{", "]": "}"}  # by key position (US layout)
+_open_players = 0  # GLFW is initialised once for all open players and terminated after the last one closes
 
 
 class Player:
@@ -73,10 +74,13 @@ class Player:
         self.controls = Controls(self.clock, osd=cfg.osd)
         self.fixed_size = cfg.render_size
         self.aspect = info.width / info.height
+        self.keys = _key_names(glfw)
+        global _open_players
         if not glfw.init():
             raise ActinrError(f"no display to open a window on ({_glfw_error(glfw)}); "
                               "render to a file instead with --output out.mp4")
-        self.window = None
+        _open_players += 1
+        self.window, self._closed = None, False
         try:
             self._open_window(window_size or self.fixed_size or info.size, visible)
             self.renderer = Renderer()
@@ -121,7 +125,10 @@ class Player:
         glfw.set_cursor_pos_callback(self.window, self._on_cursor)
 
     def close(self) -> None:
+        global _open_players
         glfw = self.glfw
+        if self._closed:
+            return
         if self.window is not None:
             glfw.make_context_current(self.window)
             if hasattr(self, "uploader"):
@@ -130,7 +137,10 @@ class Player:
                 self.renderer.close()
             glfw.destroy_window(self.window)
             self.window = None
-        glfw.terminate()
+        self._closed = True
+        _open_players -= 1
+        if _open_players == 0:
+            glfw.terminate()
 
     def __enter__(self) -> "Player":
         return self
@@ -179,7 +189,7 @@ class Player:
         glfw = self.glfw
         if action not in (glfw.PRESS, glfw.REPEAT):
             return
-        name = _key_names(glfw).get(key)
+        name = self.keys.get(key)
         if name is None:
             return
         if mods & glfw.MOD_SHIFT:
@@ -264,7 +274,8 @@ class Player:
             start = self.now()
             image = self.dec.render(t, size, key[2])
             self.dec.synchronize()
-            self.decode_ms.append((self.now(), (self.now() - start) * 1e3))
+            done = self.now()
+            self.decode_ms.append((done, (done - start) * 1e3))
             self.uploader.upload(image)
             self.image, self.last_render = image, key
         self._update_osd()

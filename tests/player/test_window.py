@@ -185,3 +185,13 @@ def test_run_loop_presents_frames_until_quit(player, fake_time):
     ms, fps = p._stats()
     assert len(p.decode_ms) == 5  # time moved every frame, so every frame was decoded
     assert ms == 0.0 and fps == pytest.approx(100.0)  # the fake clock stands still while decoding; 10 ms apart
+
+
+def test_closing_one_window_keeps_another_alive(player, demo_decoder):
+    p = player(pause=True, start=0.1)
+    q = player(pause=True, start=0.1)
+    p.close()
+    p.close()  # twice is harmless
+    q.glfw.make_context_current(q.window)
+    assert q.frame()
+    assert np.abs(q.read_pixels().astype(int) - demo_decoder.render(0.1, (352, 288))).max() <= 1
