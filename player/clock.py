@@ -43,7 +43,7 @@ class PlaybackClock:
         self.speed = check_speed(speed)
         self.paused = paused
         if not (math.isfinite(start) and 0.0 <= start <= self.last_time):
-            raise ActinrError(f"start must be between 0 and {self.last_time:.3f} s (the last frame), got {start:g}")
+            raise ActinrError(f"--start must be between 0 and {self.last_time:.3f} s (the last frame), got {start:g}")
         self._anchor_wall = now()
         self._anchor_src = float(start)
 

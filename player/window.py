@@ -69,8 +69,8 @@ class Player:
         self.glfw = glfw = import_glfw()
         self.dec, self.cfg, self.now = decoder, cfg, now
         info = decoder.info
-        self.clock = PlaybackClock(info.frames, info.fps, speed=cfg.play_speed, start=min(cfg.start, info.last_time),
-                                   loop=cfg.loop, paused=cfg.pause, now=now)
+        self.clock = PlaybackClock(info.frames, info.fps, speed=cfg.play_speed, start=cfg.start, loop=cfg.loop,
+                                   paused=cfg.pause, now=now)
         self.controls = Controls(self.clock, osd=cfg.osd)
         self.fixed_size = cfg.render_size
         self.aspect = info.width / info.height

@@ -159,6 +159,11 @@ def test_unsupported_gl_version_is_one_error(xdisplay, demo_decoder, monkeypatch
         Player(demo_decoder, PlayConfig())
 
 
+def test_start_past_the_end_is_one_error(xdisplay, demo_decoder):
+    with pytest.raises(ActinrError, match=r"--start must be between 0 and 0\.968 s \(the last frame\), got 5"):
+        Player(demo_decoder, PlayConfig(start=5.0))
+
+
 def test_no_display_is_one_error(demo_decoder, monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
