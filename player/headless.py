@@ -30,10 +30,9 @@ def output_times(info, cfg: PlayConfig) -> tuple[np.ndarray, float]:
     """(source time of each output frame, output fps) for ``cfg`` on a clip described by ``info``."""
     fps = cfg.fps or info.fps
     speed = cfg.play_speed
-    clock = PlaybackClock(info.frames, info.fps, speed=speed, start=min(cfg.start, info.last_time),
-                          loop=cfg.loop, now=lambda: 0.0)
     if cfg.start > info.last_time:
         raise ActinrError(f"--start {cfg.start:g} s is past the last frame ({info.last_time:.3f} s)")
+    clock = PlaybackClock(info.frames, info.fps, speed=speed, start=cfg.start, loop=cfg.loop, now=lambda: 0.0)
     if cfg.duration is not None:
         count = max(1, round(cfg.duration * fps))
     else:  # to the end of the clip: the source seconds left, stretched by 1/speed

@@ -19,6 +19,8 @@ import numpy as np
 
 from actinr.engines.errors import ActinrError
 
+from .headless import to_numpy
+
 
 class Uploader:
     """Moves a decoder frame into the renderer's frame texture; :attr:`path` describes how."""
@@ -29,8 +31,7 @@ class Uploader:
         self.renderer = renderer
 
     def upload(self, image) -> None:
-        pixels = image if isinstance(image, np.ndarray) else image.cpu().numpy()
-        self.renderer.upload(pixels)
+        self.renderer.upload(to_numpy(image))
 
     def close(self) -> None:
         pass

@@ -225,9 +225,10 @@ class Player:
     def _stats(self) -> tuple[float | None, float | None]:
         """(mean decode ms, display FPS) over the last STATS_WINDOW seconds."""
         now = self.now()
-        for q in (self.decode_ms, self.presents):
-            while q and now - (q[0][0] if q is self.decode_ms else q[0]) > STATS_WINDOW:
-                q.popleft()
+        while self.decode_ms and now - self.decode_ms[0][0] > STATS_WINDOW:
+            self.decode_ms.popleft()
+        while self.presents and now - self.presents[0] > STATS_WINDOW:
+            self.presents.popleft()
         ms = sum(m for _, m in self.decode_ms) / len(self.decode_ms) if self.decode_ms else None
         fps = None
         if len(self.presents) >= 2 and self.presents[-1] > self.presents[0]:
