@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CLIP   := tests/data/carphone.mp4
 
-.PHONY: test demo demo-model bench-train bench-export bench-decode clean
+.PHONY: test demo demo-model bench bench-train bench-export bench-decode clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,18 @@ bench-export: $(STAMP)
 
 # Decoder FPS per backend on the carphone 0-19 model (fitted and exported into bench-run/ first).
 bench-decode: $(STAMP)
-	test -f bench-run/model.engine || ($(VENV)/bin/actinr train $(CLIP) -o bench-run --frames 20 && \
-		$(VENV)/bin/actinr export bench-run -o bench-run/model.engine)
+	test -f bench-run/config.json || $(VENV)/bin/actinr train $(CLIP) -o bench-run --frames 20
+	test -f bench-run/model.engine || $(VENV)/bin/actinr export bench-run -o bench-run/model.engine
 	cd benchmarks && ../$(PY) decoders.py ../bench-run/model.engine --sweep
+
+# actinr bench, the committed form: the demo bundle and the carphone 0-19 model (exported with its bias-INR,
+# so the reference evaluates train/'s own bias-INRs), each with --display; JSON, plot and the printed table
+# go to benchmarks/results/<date>-<device>-bench-<model>.{json,png,log}.
+bench: $(STAMP)
+	test -f bench-run/config.json || $(VENV)/bin/actinr train $(CLIP) -o bench-run --frames 20
+	test -f bench-run/carphone.engine || $(VENV)/bin/actinr export bench-run -o bench-run/carphone.engine --exact-bias
+	$(VENV)/bin/actinr bench player/data/demo.engine --display --save benchmarks/results
+	$(VENV)/bin/actinr bench bench-run/carphone.engine --display --save benchmarks/results
 
 clean:
 	rm -rf $(VENV) demo-run bench-run demo.mp4 .pytest_cache

@@ -22,6 +22,7 @@ COMMANDS = {
     "export": ("actinr.export.cli:export", "pack a fitted run into one .engine bundle (ONNX, optional TensorRT plan)"),
     "info": ("actinr.engines.info:info", "show what a .engine bundle holds"),
     "play": ("actinr.player.cli:play", "play a bundle in a window, or render it to a video file (= actinr-play)"),
+    "bench": ("actinr.player.bench:bench", "frames per second per backend and output size, against plain PyTorch"),
 }
 
 

@@ -173,6 +173,11 @@ class Decoder:
             self._gops[g] = self.backend.load_gop(self.bundle.gop_weights(g))
         return self._gops[g]
 
+    def preload(self, gops=None) -> None:
+        """Move GOP weights to the backend now (every GOP by default), so no later frame pays for it."""
+        for g in range(len(self.spans)) if gops is None else gops:
+            self._gop(g)
+
     def plan(self, size=None, viewport=None):
         """The backend's prepared grid for ``size`` and ``viewport`` (cached)."""
         size = self.info.size if size is None else check_size(size)

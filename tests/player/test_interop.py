@@ -51,3 +51,39 @@ def test_interop_frame_equals_the_decoders(xdisplay, tmp_path):
             p.close()
     finally:
         dec.close()
+
+
+def test_interop_offscreen_frame_equals_the_decoders():
+    """The same copy in an offscreen EGL context: how a headless GPU server (no X) runs it."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA-GL interop needs a CUDA GPU; this machine has none")
+    import actinr.engines as E
+    from actinr.engines.errors import ActinrError
+    from actinr.player.cli import DEMO
+    from actinr.player.gl import Renderer
+    from actinr.player.offscreen import OffscreenGL
+
+    try:
+        ctx = OffscreenGL((352, 288), prefer_cuda=True)
+    except ActinrError as exc:
+        pytest.skip(f"no offscreen OpenGL here: {exc}")
+    dec = E.open(DEMO, backend="torch-cuda")
+    r = Renderer()
+    try:
+        if "NVIDIA" not in r.vendor:
+            pytest.skip(f"CUDA-GL interop needs an NVIDIA OpenGL context; EGL gave {r.renderer}")
+        up = make_uploader(r, "cuda:0")
+        assert isinstance(up, CudaGLUploader), up.path
+        for size in ((352, 288), (176, 144)):  # the second size re-registers the PBO
+            ctx.resize(size)
+            frame = dec.render(0.4, size)
+            up.upload(frame)
+            r.draw(ctx.fb_size, (0, 0, *size))
+            assert np.array_equal(ctx.read_pixels(), frame.cpu().numpy())
+            assert up.nbytes == size[0] * size[1] * 3
+        up.close()
+    finally:
+        r.close()
+        ctx.close()
+        dec.close()

@@ -1,0 +1,82 @@
+"""The speed baseline of actinr bench: train/'s model, loaded from a bundle, renders the same frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import actinr.engines as E
+from actinr.train.evaluate import RunRenderer
+from actinr.train.reference import ReferenceDecoder
+
+
+def _diff(a, b) -> tuple[float, int]:
+    d = np.abs(np.asarray(a, dtype=np.int32) - np.asarray(b, dtype=np.int32))
+    return float((d > 1).mean()), int(d.max())
+
+
+def test_exact_bias_bundle_is_the_fitted_model(carphone_bundle, carphone_run):
+    ref = ReferenceDecoder(carphone_bundle)
+    run = RunRenderer(carphone_run)
+    try:
+        assert ref.biases == "bias-INR" and ref.spans == [tuple(s) for s in carphone_run.spans]
+        fps = carphone_run.source["fps"]
+        for f in (0.0, 2.5, 4.0, 6.3, 8.0):
+            for size in ((176, 144), (100, 80)):
+                got = ref.render(f / fps, size)
+                assert got.dtype == torch.uint8 and got.shape == (size[1], size[0], 3)
+                frac, worst = _diff(got, run.render_uint8(f, size))
+                assert frac <= 0.001 and worst <= 2, f"frame {f} at {size}: {frac:.4%} > 1 LSB, worst {worst}"
+    finally:
+        ref.close()
+
+
+@pytest.fixture(scope="module")
+def baked_fp16(carphone_run, tmp_path_factory):
+    """The carphone run exported without the bias-INR, in fp16."""
+    from actinr.export.exporter import ExportConfig, export_run
+
+    out = tmp_path_factory.mktemp("reference") / "fp16.engine"
+    export_run(carphone_run.path, out, ExportConfig(precision="fp16"))
+    return out
+
+
+def test_baked_bundle_takes_the_tables_like_the_decoders(baked_fp16):
+    ref = ReferenceDecoder(baked_fp16)
+    dec = E.open(baked_fp16, backend="torch-cpu")
+    try:
+        assert ref.biases == "baked tables (cubic)"
+        ref.preload()
+        assert sorted(ref._models) == [0, 1]
+        for t in (0.0, 0.05, 0.123, 0.2, 0.5):
+            frac, worst = _diff(ref.render(t, (176, 144)), dec.render(t, (176, 144)))
+            assert frac <= 0.001 and worst <= 1, f"t={t}: {frac:.4%} > 1 LSB, worst {worst}"
+        # the model itself is train/'s, in fp32, from the bundle's fp16 weights
+        model = ref.model(1)
+        w = np.array(dec.bundle.gop_weights(1)[0], dtype=np.float32)
+        assert model.w1.dtype == torch.float32 and np.array_equal(model.w1.detach().numpy(), w)
+    finally:
+        ref.close()
+        dec.close()
+
+
+def test_times_past_the_end_hold_the_last_frame(baked_fp16):
+    ref = ReferenceDecoder(baked_fp16)
+    try:
+        last = ref.render((ref.frames - 1) / ref.fps, (88, 72))
+        assert torch.equal(ref.render(100.0, (88, 72)), last)
+    finally:
+        ref.close()
+
+
+def test_weights_that_do_not_fit_the_model_are_refused(carphone_bundle):
+    import dataclasses
+
+    ref = ReferenceDecoder(carphone_bundle)
+    try:
+        ref.spec = dataclasses.replace(ref.spec, hidden=16)  # as if the manifest said h=16
+        with pytest.raises(E.ActinrError, match="GOP 0 does not fit train/'s model"):
+            ref.model(0)
+    finally:
+        ref.close()
