@@ -208,8 +208,11 @@ class DisplayPath:
         if context is None:
             from .window import Player
 
-            self.player = Player(dec, PlayConfig(size=f"{size[0]}x{size[1]}", vsync=False, osd=False, pause=True),
-                                 window_size=_window_size(size))
+            try:
+                self.player = Player(dec, PlayConfig(size=f"{size[0]}x{size[1]}", vsync=False, osd=False,
+                                                     pause=True), window_size=_window_size(size))
+            except ActinrError as exc:
+                raise ActinrError(f"{exc} (actinr bench: --display --offscreen needs no window)") from None
             self.renderer, self.uploader = self.player.renderer, self.player.uploader
             self.where = f"window {self.player.fb_size[0]}x{self.player.fb_size[1]}"
         else:

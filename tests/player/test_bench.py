@@ -360,3 +360,10 @@ def test_an_unwritable_result_is_one_line(tmp_path, capsys, demo_path):
     code, _, err = _bench([demo_path, "--backends", "torch-cpu", "--sizes", "32x32", "--frames", "1", "--warmup",
                            "0", "--no-reference", "--json", tmp_path / "file" / "r.json", "--quiet"], capsys)
     assert code == 1 and "r.json: cannot write" in err and err.count("\n") == 1
+
+
+def test_a_display_that_cannot_open_a_window_points_to_offscreen(capsys, demo_path, monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":9999")  # no X server there
+    code, _, err = _bench([demo_path, "--backends", "torch-cpu", "--sizes", "32x32", "--frames", "1",
+                           "--no-reference", "--display", "--quiet"], capsys)
+    assert code == 1 and err.count("\n") == 1 and "--display --offscreen needs no window" in err
