@@ -220,6 +220,11 @@ def _pick_device(device: str) -> str:
     return str(d)
 
 
+def auto_precision(cls: type[Backend], bundle_precision: str) -> str:
+    """What ``precision="auto"`` means for a backend: the bundle's precision where it decodes it, else fp32."""
+    return bundle_precision if bundle_precision in cls.precisions else "fp32"
+
+
 def _resolve(backend: str, device: str, precision: str, bundle_precision: str):
     """(backend class, device, precision) for the request; for auto, the first that loads."""
     import torch
@@ -236,7 +241,7 @@ def _resolve(backend: str, device: str, precision: str, bundle_precision: str):
             continue
         prec = precision
         if prec == "auto":
-            prec = bundle_precision if bundle_precision in cls.precisions else "fp32"
+            prec = auto_precision(cls, bundle_precision)
         try:
             cls.probe(dev)
             if prec not in cls.precisions:

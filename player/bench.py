@@ -59,7 +59,6 @@ CPU_SIZES = "source,720p"
 MIN_FRAMES = 10
 PAPER_FPS = 59.0  # the decoding speed the ActINR paper reports
 GOAL_FPS = 2000.0  # ours at 1080p on one H100-class GPU
-STATS = ("mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms")
 
 BENCH_DESCRIPTION = """\
 Measure how fast a bundle decodes (and, with --display, reaches the screen) with each backend at
@@ -73,6 +72,7 @@ Default: 720p,1080p,2160p when a GPU backend is measured, else source,720p.
 examples:
   actinr bench model.engine                               every backend that loads here
   actinr bench model.engine --backends torch-cuda,tensorrt --sizes 1080p --frames 500
+  actinr bench model.engine --precision fp32,fp16         a row per precision on GPU backends
   actinr bench model.engine --display --json fps.json --plot fps.png
   actinr bench model.engine --display --save benchmarks/results
                                                           the committed form: JSON, plot and log"""
@@ -118,6 +118,18 @@ def parse_backends(text: str) -> list[str] | None:
             raise ActinrError(f"--backends: unknown backend {name!r} (auto, or a list of: {', '.join(BACKENDS)})")
         if name not in out:
             out.append(name)
+    return out
+
+
+def parse_precisions(text: str) -> list[str]:
+    """``--precision`` -> distinct entries of auto, fp32, fp16 in the given order."""
+    out: list[str] = []
+    for token in str(text).split(","):
+        token = token.strip().lower()
+        if token not in ("auto", "fp32", "fp16"):
+            raise ActinrError(f"--precision: {token!r} is not auto, fp32 or fp16")
+        if token not in out:
+            out.append(token)
     return out
 
 
@@ -412,7 +424,7 @@ def write_plot(result: dict, path) -> None:
     for (name, prec), points in series.items():
         points.sort()
         backend = name.split(" + ")[0]
-        colour = colours.setdefault(backend, f"C{len(colours)}")
+        colour = colours.setdefault((backend, prec), f"C{len(colours) % 10}")  # its display line shares it
         style = "--" if name == "reference" else ":" if name != backend else "-"
         ax.plot([p for p, _ in points], [f for _, f in points], style, color=colour, marker="o",
                 label=f"{name} ({prec})")
@@ -459,8 +471,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--slowmo", type=float, default=1.0, metavar="N",
                         help="advance 1/N of a source frame per rendered frame, as --slowmo N plays "
                              "(default 1: a new source frame every frame)")
-    parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16"),
-                        help="decoder precision: auto (the bundle's on GPU backends, fp32 on the CPU), fp32 or fp16")
+    parser.add_argument("--precision", default="auto", metavar="auto|fp32|fp16,...",
+                        help="decoder precisions, e.g. fp32,fp16 for a row of each: auto (default: the bundle's "
+                             "on GPU backends, fp32 on the CPU), fp32, fp16 (GPU backends)")
     parser.add_argument("--max-seconds", type=float, default=30.0, metavar="S",
                         help=f"end a row after S seconds of timed frames once it has {MIN_FRAMES} (default 30)")
     parser.add_argument("--display", action="store_true",
@@ -497,10 +510,12 @@ def _check_args(args) -> None:
         raise missing_package("matplotlib", "bench")  # said now, not after the whole run
 
 
-def _backend_plan(names: list[str] | None, precision: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """((backend, device) pairs to measure, why others were skipped): the named ones, each of which
-    must load, or every one that loads."""
+def _backend_plan(names: list[str] | None, precisions: list[str],
+                  bundle_precision: str) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """((backend, device, precision) to measure, why others were not): for each named backend (each of which
+    must load, in at least one of the precisions) or every backend that loads, each precision it decodes."""
     from actinr.engines.backends import BACKENDS, backend_class
+    from actinr.engines.decoder import auto_precision
 
     plan, skipped = [], []
     for name in names or list(BACKENDS):
@@ -508,14 +523,21 @@ def _backend_plan(names: list[str] | None, precision: str) -> tuple[list[tuple[s
         device = "cuda" if cls.gpu else "cpu"
         try:
             cls.probe(device)
-            if precision != "auto" and precision not in cls.precisions:
-                raise ActinrError(f"{name} decodes in {' or '.join(cls.precisions)}, not {precision}")
         except ActinrError as exc:
             if names is not None:
                 raise
             skipped.append(str(exc))
             continue
-        plan.append((name, device))
+        wanted = []
+        for p in precisions:
+            p = auto_precision(cls, bundle_precision) if p == "auto" else p
+            if p not in cls.precisions:
+                skipped.append(f"{name} decodes in {' or '.join(cls.precisions)}, not {p}")
+            elif p not in wanted:
+                wanted.append(p)
+        if not wanted and names is not None:
+            raise ActinrError(skipped[-1])
+        plan += [(name, device, p) for p in wanted]
     if not plan:
         raise ActinrError("no backend can run here: " + "; ".join(skipped))
     return plan, skipped
@@ -541,15 +563,14 @@ def _bar(args, desc: str, total: int):
 
 
 def _open(name: str, device: str, path, precision: str):
-    """The decoder for one row group: a backend, or train/'s model for ``reference``."""
+    """The decoder for one group of rows: a backend, or train/'s model for ``reference``."""
     if name == "reference":
         from actinr.train.reference import ReferenceDecoder  # the one import of train/ (see the docstring)
 
-        return ReferenceDecoder(path, device), "fp32"
+        return ReferenceDecoder(path, device)
     import actinr.engines as E
 
-    dec = E.open(path, backend=name, device=device, precision=precision)
-    return dec, dec.info.precision
+    return E.open(path, backend=name, device=device, precision=precision)
 
 
 def _row(name, device, precision, dec, size, warm, timed, args, context) -> dict:
@@ -631,6 +652,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
     _check_args(args)
     names = parse_backends(args.backends)
+    precisions = parse_precisions(args.precision)
     path = Path(args.model) if args.model else DEMO
     bundle = B.load(path)
     m = bundle.manifest
@@ -641,8 +663,8 @@ def run_bench(args: argparse.Namespace) -> int:
         print(line, flush=True)
         log_lines.append(line)
 
-    plan, skipped = _backend_plan(names, args.precision)
-    gpu = any(dev.startswith("cuda") for _, dev in plan)
+    plan, skipped = _backend_plan(names, precisions, m["precision"])
+    gpu = any(dev.startswith("cuda") for _, dev, _ in plan)
     sizes = parse_sizes(args.sizes or (GPU_SIZES if gpu else CPU_SIZES), (src["width"], src["height"]))
     times = frame_times(float(src["fps"]), int(src["frames"]), args.warmup + args.frames, args.slowmo)
     warm, timed = times[:args.warmup], times[args.warmup:]
@@ -674,10 +696,10 @@ def run_bench(args: argparse.Namespace) -> int:
     try:
         say()
         say(table_header(args.display))
-        runs = ([("reference", "cuda" if gpu else "cpu")] if args.reference else []) + plan
+        runs = ([("reference", "cuda" if gpu else "cpu", "fp32")] if args.reference else []) + plan
         ref_fps: dict[str, float] = {}
-        for name, dev in runs:
-            dec, precision = _open(name, dev, path, args.precision)
+        for name, dev, precision in runs:
+            dec = _open(name, dev, path, precision)
             if name == "reference":
                 result["reference"] = {"model": "actinr.train.model.GOPModel", "device": dev, "precision": "fp32",
                                        "biases": dec.biases, "batch": "one frame time, every patch in one call"}

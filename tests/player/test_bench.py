@@ -208,16 +208,25 @@ def test_cpu_run_speedups_and_table_agree_with_the_json(cpu_run):
 
 def test_auto_takes_every_backend_that_loads_and_says_why_others_did_not():
     torch = pytest.importorskip("torch")
-    plan, skipped = bench._backend_plan(None, "auto")
-    names = [name for name, _ in plan]
-    assert names[-2:] == ["torch-cpu", "onnxruntime-cpu"]
-    assert ("torch-cpu", "cpu") in plan
+    plan, skipped = bench._backend_plan(None, ["auto"], "fp16")
+    assert plan[-2:] == [("torch-cpu", "cpu", "fp32"), ("onnxruntime-cpu", "cpu", "fp32")]  # auto: fp32 on the CPU
     if not torch.cuda.is_available():
-        assert names == ["torch-cpu", "onnxruntime-cpu"]
+        assert len(plan) == 2
         assert [line.split(" ", 1)[0] for line in skipped] == ["tensorrt", "onnxruntime-cuda", "torch-cuda"]
         assert all("CUDA GPU" in line for line in skipped)
         with pytest.raises(ActinrError, match="no backend can run here: .*torch-cpu decodes in fp32, not fp16"):
-            bench._backend_plan(None, "fp16")  # the CPU backends are fp32 only
+            bench._backend_plan(None, ["fp16"], "fp32")  # the CPU backends are fp32 only
+
+
+def test_precision_lists():
+    assert bench.parse_precisions("auto") == ["auto"]
+    assert bench.parse_precisions("FP32, fp16,fp32") == ["fp32", "fp16"]
+    with pytest.raises(ActinrError, match="'half' is not auto, fp32 or fp16"):
+        bench.parse_precisions("fp32,half")
+    # a named CPU backend asked for fp32 and fp16: the fp32 row, and the reason there is no fp16 one
+    plan, skipped = bench._backend_plan(["torch-cpu"], ["fp32", "fp16", "auto"], "fp16")
+    assert plan == [("torch-cpu", "cpu", "fp32")]
+    assert skipped == ["torch-cpu decodes in fp32, not fp16"]
 
 
 def test_cpu_run_plot_is_a_png(cpu_run):
