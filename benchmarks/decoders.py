@@ -6,9 +6,9 @@ change every frame and GOP switches are included, as in slow-motion
 playback), each timed with perf_counter after synchronising the device.
 Reports the mean, median, p95 and max frame time and FPS = 1000 / mean ms.
 
-``reference`` is the plain PyTorch evaluation of the same weights (one
-batched call of engines/patch_mlp.decode over the padded (P, N) grid, then a
-scatter), the way train/ renders for evaluation.
+``reference`` is the plain PyTorch evaluation of the same weights:
+train/reference.py, the same baseline as ``actinr bench``'s (one call of
+train/'s model over the padded (P, N) grid, then a scatter).
 
 ``--sweep`` also times the chunk-size constants of torch-cpu and
 onnxruntime-cpu at each size (the values in their modules come from it).
@@ -24,8 +24,6 @@ import sys
 import time
 
 from common import RESULTS, save_result  # benchmarks/common.py (this folder is on sys.path)
-
-import numpy as np
 
 GPU_SIZES = "1280x720,1920x1080,3840x2160"
 
@@ -49,34 +47,6 @@ def time_frames(render, sync, times) -> dict:
             "fps": round(1e3 / mean, 2)}
 
 
-def reference_renderer(dec):
-    """The plain evaluation: patch_mlp.decode over the padded grid in one call, scatter, uint8."""
-    import torch
-
-    from actinr.engines.grid import sample_grid
-    from actinr.engines.patch_mlp import decode
-
-    cache, gops = {}, {}
-
-    @torch.inference_mode()
-    def render(t, size):
-        if size not in cache:
-            grid = sample_grid(dec.spec.layout, size)
-            cache[size] = (torch.from_numpy(grid.coords)[:, None], torch.from_numpy(grid.pixel).reshape(-1),
-                           torch.from_numpy(grid.weight)[..., None])
-        coords, pixel, weight = cache[size]
-        g, lt = dec.locate(t)
-        if g not in gops:  # weights load once per GOP, as in every backend
-            gops[g] = [torch.from_numpy(np.array(w, np.float32)) for w in dec.bundle.gop_weights(g)]
-        ws = gops[g]
-        bs = [torch.from_numpy(b)[:, None] for b in dec.biases(g, lt)]
-        out = decode(coords, ws, bs, dec.spec.w0, dec.spec.s0)[:, 0] * weight  # (P, N, 3)
-        img = torch.zeros(size[0] * size[1] + 1, 3).index_add_(0, pixel, out.reshape(-1, 3))
-        return (img[:-1].clamp_(0, 1) * 255).round_().to(torch.uint8).view(size[1], size[0], 3).numpy()
-
-    return render
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("bundle")
@@ -94,6 +64,7 @@ def main() -> int:
     import actinr.engines as E
     from actinr.engines.backends import BACKENDS, backend_class
     from actinr.engines.errors import ActinrError
+    from actinr.train.reference import ReferenceDecoder
 
     probe = E.open(args.bundle, backend="torch-cpu")
     info = probe.info
@@ -115,11 +86,12 @@ def main() -> int:
     print(f"{args.bundle}: {info.name} {info.width}x{info.height}, {info.frames} frames, "
           f"{probe.spec.patches} patches, h={probe.spec.hidden}; {args.frames} frames per row")
     cpu_sizes = parse_sizes(args.sizes)
-    ref = reference_renderer(probe)
+    ref = ReferenceDecoder(args.bundle)
+    ref.preload()  # weights load once per GOP, as in every backend
     for size in cpu_sizes:
         for t in warm[:2]:
-            ref(t, size)
-        r = time_frames(lambda t: ref(t, size), lambda: None, times[: max(10, args.frames // 5)])
+            ref.render(t, size)
+        r = time_frames(lambda t: ref.render(t, size), lambda: None, times[: max(10, args.frames // 5)])
         rows.append({"backend": "reference", "size": f"{size[0]}x{size[1]}", **r})
         print(f"{'reference':18s} {size[0]}x{size[1]:<6d} {'':22s} mean {r['mean_ms']:8.2f} ms  "
               f"p50 {r['p50_ms']:8.2f}  {r['fps']:8.1f} FPS", flush=True)

@@ -225,6 +225,13 @@ def auto_precision(cls: type[Backend], bundle_precision: str) -> str:
     return bundle_precision if bundle_precision in cls.precisions else "fp32"
 
 
+def check_precision(cls: type[Backend], precision: str) -> None:
+    """Raise :class:`ActinrError` unless backend ``cls`` decodes in ``precision``."""
+    if precision not in cls.precisions:
+        raise ActinrError(f"{cls.name} decodes in {' or '.join(cls.precisions)}, not {precision}"
+                          + (" (fp16 is for GPU backends)" if not cls.gpu else ""))
+
+
 def _resolve(backend: str, device: str, precision: str, bundle_precision: str):
     """(backend class, device, precision) for the request; for auto, the first that loads."""
     import torch
@@ -244,9 +251,7 @@ def _resolve(backend: str, device: str, precision: str, bundle_precision: str):
             prec = auto_precision(cls, bundle_precision)
         try:
             cls.probe(dev)
-            if prec not in cls.precisions:
-                raise ActinrError(f"{name} decodes in {' or '.join(cls.precisions)}, not {prec}"
-                                  + (" (fp16 is for GPU backends)" if not cls.gpu else ""))
+            check_precision(cls, prec)
         except ActinrError as exc:
             if backend != "auto":
                 raise

@@ -175,7 +175,6 @@ class FrameTimer:
         self.cuda = str(device).startswith("cuda")
         self.kind = "cuda-events" if self.cuda else "perf_counter"
         if self.cuda:
-            self.torch = torch
             self.start = torch.cuda.Event(enable_timing=True)
             self.end = torch.cuda.Event(enable_timing=True)
 
@@ -229,7 +228,6 @@ class DisplayPath:
             self.where = f"window {self.player.fb_size[0]}x{self.player.fb_size[1]}"
         else:
             context.resize(size)
-            self.context = context
             self.renderer = Renderer()
             self.uploader = make_uploader(self.renderer, dec.info.device)
             self.where = f"offscreen {size[0]}x{size[1]}"
@@ -323,7 +321,8 @@ def _version(module: str) -> str | None:
         return f"unimportable ({type(exc).__name__})"
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -352,7 +351,7 @@ def system_info(gpu: bool) -> dict:
     """Device, driver and library versions for the result file."""
     import torch
 
-    info = {"cpu": _cpu_name(), "cores": os.cpu_count(), "os": platform.platform(), "python": platform.python_version(),
+    info = {"cpu": cpu_name(), "cores": os.cpu_count(), "os": platform.platform(), "python": platform.python_version(),
             "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "numpy": np.__version__,
             "onnxruntime": _version("onnxruntime"), "tensorrt": _version("tensorrt"),
             "cuda": torch.version.cuda, "gpu": None, "compute_capability": None, "driver": None}
@@ -515,7 +514,7 @@ def _backend_plan(names: list[str] | None, precisions: list[str],
     """((backend, device, precision) to measure, why others were not): for each named backend (each of which
     must load, in at least one of the precisions) or every backend that loads, each precision it decodes."""
     from actinr.engines.backends import BACKENDS, backend_class
-    from actinr.engines.decoder import auto_precision
+    from actinr.engines.decoder import auto_precision, check_precision
 
     plan, skipped = [], []
     for name in names or list(BACKENDS):
@@ -531,9 +530,12 @@ def _backend_plan(names: list[str] | None, precisions: list[str],
         wanted = []
         for p in precisions:
             p = auto_precision(cls, bundle_precision) if p == "auto" else p
-            if p not in cls.precisions:
-                skipped.append(f"{name} decodes in {' or '.join(cls.precisions)}, not {p}")
-            elif p not in wanted:
+            try:
+                check_precision(cls, p)
+            except ActinrError as exc:
+                skipped.append(str(exc))
+                continue
+            if p not in wanted:
                 wanted.append(p)
         if not wanted and names is not None:
             raise ActinrError(skipped[-1])

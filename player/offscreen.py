@@ -11,14 +11,13 @@ The devices come from EGL_EXT_device_enumeration; a CUDA-capable one
 context's buffers, then the rest in EGL's order (Mesa offers its software
 rasteriser as a device). The context is made current with no surface
 (EGL_KHR_surfaceless_context) and draws into an RGBA8 renderbuffer the size of
-the "screen", which :meth:`read_pixels` reads back like a window's.
+the "screen", bound for drawing and reading, so the renderer's ``read_pixels``
+reads it back like a window.
 """
 
 from __future__ import annotations
 
 import ctypes
-
-import numpy as np
 
 from actinr.engines.errors import ActinrError
 
@@ -150,14 +149,6 @@ class OffscreenGL:
             if status != GL.GL_FRAMEBUFFER_COMPLETE:
                 raise ActinrError(f"offscreen framebuffer {w}x{h} is incomplete (status 0x{int(status):04x})")
             self.fb_size = (w, h)
-
-    def read_pixels(self) -> np.ndarray:
-        """The framebuffer as (h, w, 3) uint8, top row first."""
-        GL = self.GL
-        w, h = self.fb_size
-        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
-        data = GL.glReadPixels(0, 0, w, h, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
-        return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()
 
     def close(self) -> None:
         if self.context is None:

@@ -80,7 +80,7 @@ def test_interop_offscreen_frame_equals_the_decoders():
             frame = dec.render(0.4, size)
             up.upload(frame)
             r.draw(ctx.fb_size, (0, 0, *size))
-            assert np.array_equal(ctx.read_pixels(), frame.cpu().numpy())
+            assert np.array_equal(r.read_pixels(ctx.fb_size), frame.cpu().numpy())
             assert up.nbytes == size[0] * size[1] * 3
         up.close()
     finally:

@@ -31,13 +31,13 @@ def test_a_core_context_draws_the_frame_exactly(context, demo_decoder):
         frame = demo_decoder.render(0.4, (176, 144))
         r.upload(frame)
         r.draw(context.fb_size, (0, 0, 176, 144))
-        assert np.array_equal(context.read_pixels(), frame)
+        assert np.array_equal(r.read_pixels(context.fb_size), frame)
         # a wider framebuffer letterboxes the same frame between black bars
         context.resize((300, 144))
         rect = letterbox(context.fb_size, 176 / 144)
         assert rect == (62, 0, 176, 144)
         r.draw(context.fb_size, rect)
-        shown = context.read_pixels()
+        shown = r.read_pixels(context.fb_size)
         assert shown.shape == (144, 300, 3)
         assert np.array_equal(shown[:, 62:238], frame) and shown[:, :62].max() == 0 and shown[:, 238:].max() == 0
     finally:
@@ -51,5 +51,5 @@ def test_close_releases_and_a_new_context_works(context):
         r = Renderer()
         r.upload(np.full((4, 8, 3), 200, np.uint8))
         r.draw(again.fb_size, (0, 0, 8, 4))
-        assert (again.read_pixels() == 200).all()
+        assert (r.read_pixels(again.fb_size) == 200).all()
         r.close()
