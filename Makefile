@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CLIP   := tests/data/carphone.mp4
 
-.PHONY: test demo demo-model bench bench-train bench-export bench-decode clean
+.PHONY: test lint demo demo-model bench bench-train bench-export bench-decode clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]" "torch==2.13.0"
 	touch $(STAMP)
 
-test: $(STAMP)
+# The lint (ruff, configured in pyproject.toml) runs first: a failing lint fails the test command.
+test: lint
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 # Play the demo bundle shipped in the package; with no display, render it to an mp4 instead.
 demo: $(STAMP)
@@ -41,11 +45,12 @@ bench-train: $(STAMP)
 bench-export: $(STAMP)
 	$(PY) benchmarks/bias_rate.py
 
-# Decoder FPS per backend on the carphone 0-19 model (fitted and exported into bench-run/ first).
+# Decoder FPS per backend and each backend's tuning options (--sweep: the CPU backends' chunk sizes, torch-cuda
+# with CUDA graphs off) on the carphone 0-19 model (fitted and exported into bench-run/ first).
 bench-decode: $(STAMP)
 	test -f bench-run/config.json || $(VENV)/bin/actinr train $(CLIP) -o bench-run --frames 20
 	test -f bench-run/model.engine || $(VENV)/bin/actinr export bench-run -o bench-run/model.engine
-	cd benchmarks && ../$(PY) decoders.py ../bench-run/model.engine --sweep
+	$(VENV)/bin/actinr bench bench-run/model.engine --sweep --no-reference --save benchmarks/results
 
 # actinr bench, the committed form: the demo bundle and the carphone 0-19 model (exported with its bias-INR,
 # so the reference evaluates train/'s own bias-INRs), each with --display; JSON, plot and the printed table

@@ -21,10 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import RESULTS, ROOT, save_result  # benchmarks/common.py (this folder is on sys.path)
-
 import numpy as np
 import torch
+
+from common import RESULTS, ROOT, save_result  # benchmarks/common.py (this folder is on sys.path)
 
 RATES = (1, 2, 4, 8)
 METHODS = ("linear", "cubic")
@@ -52,12 +52,12 @@ def main() -> int:
     args = ap.parse_args()
 
     from actinr.engines.bias import interpolate
+    from actinr.engines.timeline import gop_for_frame, local_time
     from actinr.export.bake import bake_biases
     from actinr.export.exporter import ExportConfig, export_run
     from actinr.train.config import TrainConfig
-    from actinr.train.evaluate import RunRenderer
     from actinr.train.fit import train
-    from actinr.train.gop import gop_for_frame, local_time
+    from actinr.train.render import RunRenderer
     from actinr.train.run import Run
     from actinr.train.video import read_video
 
@@ -92,7 +92,7 @@ def main() -> int:
         render_all(float(f), between, renderer.render_uint8(float(f)).astype(np.float64))
         print(f"\r{i + 1}/{len(times)} random times", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    frames = read_video(run.source["path"], run.config.start, last + 1).frames
+    frames = read_video(run.source.path, run.config.start, last + 1).frames
     at_frames: dict = {}
     exact_vs_source = []
     for f in range(last + 1):

@@ -15,7 +15,7 @@ def machine() -> str:
     """CPU model, core count, torch version and threads, e.g. for a result's "machine" field."""
     import torch
 
-    from actinr.player.bench import cpu_name
+    from actinr.player.bench.system import cpu_name
 
     return f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 

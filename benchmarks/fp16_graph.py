@@ -14,10 +14,9 @@ import argparse
 import math
 import sys
 
-from common import RESULTS, save_result  # benchmarks/common.py (this folder is on sys.path)
-
 import numpy as np
 
+from common import RESULTS, save_result  # benchmarks/common.py (this folder is on sys.path)
 
 
 def main() -> int:
@@ -31,25 +30,23 @@ def main() -> int:
 
     from actinr.engines import bundle as B
     from actinr.engines.bias import interpolate
-    from actinr.engines.grid import PatchLayout, sample_grid
-    from actinr.train.gop import gop_for_frame, local_time
+    from actinr.engines.grid import sample_grid
+    from actinr.engines.timeline import gop_for_frame, local_time
 
     bundle = B.load(args.bundle)
     m = bundle.manifest
-    src = m["source"]
-    spans = [(s["first"], s["last"]) for s in m["gops"]]
-    layout = PatchLayout(src["width"], src["height"], m["patch"]["size"], m["patch"]["overlap"])
-    sessions = {p: ort.InferenceSession(bytes(bundle.raw(g)), providers=["CPUExecutionProvider"])
-                for p, g in B.DECODER_GRAPHS.items()}
+    src, spans, layout = m.source, m.spans, m.layout
+    sessions = {p: ort.InferenceSession(bundle.decoder_graph(p), providers=["CPUExecutionProvider"])
+                for p in ("fp32", "fp16")}
     rng = np.random.default_rng(0)
     rows = {}
     for scale in (1, 2):
-        grid = sample_grid(layout, (src["width"] * scale, src["height"] * scale))
+        grid = sample_grid(layout, (src.width * scale, src.height * scale))
         psnrs = []
-        for f in rng.uniform(0, src["frames"] - 1, args.times):
+        for f in rng.uniform(0, src.frames - 1, args.times):
             g = gop_for_frame(spans, f)
             t = local_time(spans[g], f)
-            biases = {f"bias_{i}": interpolate(tab, t, m["bias"]["interpolation"])[:, None]
+            biases = {f"bias_{i}": interpolate(tab, t, m.bias.interpolation)[:, None]
                       for i, tab in enumerate(bundle.gop_bias_tables(g))}
             frames = {}
             for prec, sess in sessions.items():

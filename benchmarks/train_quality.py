@@ -16,11 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import RESULTS, ROOT, machine, save_result  # benchmarks/common.py (this folder is on sys.path)
-
 from actinr.train.config import TrainConfig
 from actinr.train.evaluate import evaluate
 from actinr.train.fit import train
+
+from common import RESULTS, ROOT, machine, save_result  # benchmarks/common.py (this folder is on sys.path)
 
 CLIP = ROOT / "tests" / "data" / "carphone.mp4"
 
@@ -30,7 +30,7 @@ def fit(cfg: TrainConfig, work: Path) -> tuple[dict, float]:
     start = time.perf_counter()
     run = train(cfg, out)
     wall = time.perf_counter() - start
-    return {"results": run.results, "eval": evaluate(out)}, wall
+    return {"results": [r.to_json() for r in run.results], "eval": evaluate(out)}, wall
 
 
 def main() -> None:
@@ -59,7 +59,8 @@ def main() -> None:
           f"-> bar (>= 35.0 dB in <= 300 s): {'met' if ok else 'NOT met'}")
     h = interp["eval"]["held_out"]
     print(f"interp --every 2: held-out frames ({h['model']['frames']}): model {h['model']['psnr']:.2f} dB, "
-          f"blend baseline {h['blend_baseline']['psnr']:.2f} dB, repeat baseline {h['repeat_baseline']['psnr']:.2f} dB; "
+          f"blend baseline {h['blend_baseline']['psnr']:.2f} dB, "
+          f"repeat baseline {h['repeat_baseline']['psnr']:.2f} dB; "
           f"fitted frames {interp['eval']['overall']['psnr']:.2f} dB overall")
 
     result = {"clip": "carphone frames 0-19",

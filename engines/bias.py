@@ -72,23 +72,3 @@ def interpolate(table, t: float, method: str = "cubic"):
         row = row.float() if hasattr(row, "float") else row.astype(np.float32)  # fp16 tables sum in fp32
         out = row * w if out is None else out + row * w
     return out
-
-
-def exact(params: dict, t: float):
-    """One module's bias at local time ``t`` through its bias-INR -> float32 ``(P, width)`` numpy.
-
-    ``params`` are the module's INR_PARAMS (engines/bundle.py) as float32 torch
-    tensors. The arithmetic mirrors train/model.py ``BiasINR.forward`` (and the
-    bundle's bias graph) operation for operation, in float32.
-    """
-    import torch
-
-    with torch.inference_mode():
-        tt = torch.tensor([float(t)], dtype=torch.float32)
-        ang = 2.0 * math.pi * tt[:, None] * params["freqs"][None, :]  # (1, B)
-        feats = torch.cat([torch.cos(ang), torch.sin(ang)], dim=-1)  # (1, 2B)
-        h = (feats @ params["w_t"])[None] + (params["latent"] @ params["w_z"])[:, None] + params["b_1"]  # (P, 1, W)
-        h = torch.nn.functional.gelu(h)
-        h = torch.nn.functional.gelu(h @ params["w_2"] + params["b_2"])
-        out = params["base"][:, None, :] + h @ params["w_3"] + params["b_3"]  # (P, 1, W)
-        return out[:, 0].numpy()

@@ -19,6 +19,11 @@ corrupted, foreign or newer file is refused with :class:`BundleError` naming
 the file and the problem, and :func:`load` never returns a partly valid bundle.
 Arrays are raw little-endian C-order data (no pickle, no object arrays) and are
 returned as read-only views of a memory map.
+
+This module is the container (bytes, checksums, the memory map):
+:func:`open_container` checks it alone; :func:`load` also parses the ActINR
+content into a typed :class:`~actinr.engines.manifest.Manifest`
+(engines/manifest.py, the only reader of the manifest's JSON).
 """
 
 from __future__ import annotations
@@ -28,21 +33,33 @@ import json
 import math
 import mmap
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ActinrError
+from . import bias_inr
 from .files import write_atomic
+from .manifest import (
+    ALIGN,
+    BIAS_GRAPH,
+    DECODER_GRAPHS,
+    DTYPES,
+    KINDS,
+    BundleError,
+    Manifest,
+    Plan,
+    Section,
+    bias_name,
+    header_json,
+    inr_name,
+    parse_header,
+    weight_name,
+)
 
 MAGIC = b"\x89ACTINR\n"
-FORMAT = "actinr-bundle"
 VERSION = 1
 HEADER = struct.Struct("<8sII32s")  # magic, version, manifest length, manifest SHA-256
-ALIGN = 64
-DTYPES = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "int64": np.dtype("<i8"), "uint8": np.dtype("u1")}
-KINDS = ("array", "onnx", "tensorrt-plan", "json")
+NUMPY = {name: np.dtype(name).newbyteorder("<") for name in DTYPES}
 MAX_MANIFEST = 64 << 20  # a manifest is kilobytes; refuse absurd lengths before reading them
 
 # Leading bytes of files people may mistake for a bundle, for a helpful message.
@@ -57,23 +74,7 @@ _FOREIGN = [
     (0, b"{", "a JSON/text file (a run's config.json? export the run folder with 'actinr export')"),
 ]
 
-
-class BundleError(ActinrError):
-    """A file that is not a valid, complete bundle this version of actinr can read."""
-
-
-@dataclass(frozen=True)
-class Section:
-    """One manifest entry: where a section lies (``offset`` from the data area) and what it holds."""
-
-    name: str
-    kind: str
-    offset: int
-    size: int
-    sha256: str
-    dtype: str | None = None
-    shape: tuple[int, ...] | None = None
-    meta: dict | None = None  # kind-specific fields (e.g. a plan's compute capability)
+__all__ = ["BundleError", "BundleWriter", "Bundle", "Container", "load", "open_container"]
 
 
 def _align(n: int) -> int:
@@ -90,10 +91,14 @@ def _describe_foreign(head: bytes) -> str:
 
 
 class BundleWriter:
-    """Collects sections, then writes the bundle atomically with :meth:`write`."""
+    """Collects sections, then writes the bundle atomically with :meth:`write`.
 
-    def __init__(self, manifest: dict):
-        self.manifest = dict(manifest)
+    ``content`` is the manifest's JSON without the container keys
+    (:meth:`Manifest.to_json` for an ActINR bundle).
+    """
+
+    def __init__(self, content: dict):
+        self.content = dict(content)
         self._sections: list[tuple[dict, bytes]] = []
 
     def _add(self, entry: dict, data: bytes) -> None:
@@ -103,11 +108,11 @@ class BundleWriter:
 
     def add_array(self, name: str, array) -> None:
         a = np.asarray(array)
-        dtype = next((k for k, v in DTYPES.items() if a.dtype == v), None)
+        dtype = next((k for k, v in NUMPY.items() if a.dtype == v), None)
         if dtype is None:
             raise ValueError(f"section {name!r}: dtype {a.dtype} cannot be stored (allowed: {', '.join(DTYPES)})")
         self._add({"name": name, "kind": "array", "dtype": dtype, "shape": list(a.shape)},
-                  np.ascontiguousarray(a, DTYPES[dtype]).tobytes())
+                  np.ascontiguousarray(a, NUMPY[dtype]).tobytes())
 
     def add_bytes(self, name: str, kind: str, data: bytes, **meta) -> None:
         if kind not in KINDS or kind == "array":
@@ -126,8 +131,7 @@ class BundleWriter:
             offset = _align(offset)
             entries.append({**entry, "offset": offset, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
             offset += len(data)
-        manifest = {**self.manifest, "format": FORMAT, "format_version": VERSION, "sections": entries}
-        text = json.dumps(manifest, indent=1, sort_keys=False).encode()
+        text = json.dumps(header_json(self.content, entries, VERSION), indent=1, sort_keys=False).encode()
         head = HEADER.pack(MAGIC, VERSION, len(text), hashlib.sha256(text).digest()) + text
         out = bytearray(head + bytes(_align(len(head)) - len(head)))
         start = len(out)
@@ -156,15 +160,21 @@ class BundleWriter:
         return len(blob)
 
 
-class Bundle:
-    """A validated bundle: ``manifest`` (dict), ``sections`` by name, and memory-mapped data."""
+class Container:
+    """A validated file: the manifest's JSON ``header`` as stored, ``sections`` by name, memory-mapped data."""
 
-    def __init__(self, path: Path, manifest: dict, sections: dict[str, Section], buf, start: int):
-        self.path, self.manifest, self.sections = path, manifest, sections
+    def __init__(self, path: Path, header: dict, sections: dict[str, Section], buf, start: int):
+        self.path, self.header, self.sections = path, header, sections
         self._buf, self._start = buf, start
 
     def __contains__(self, name: str) -> bool:
         return name in self.sections
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def raw(self, name: str) -> memoryview:
         """A section's bytes (a read-only view of the mapped file)."""
@@ -176,19 +186,7 @@ class Bundle:
         s = self._section(name)
         if s.kind != "array":
             raise BundleError(f"{self.path}: section {name!r} is {s.kind}, not an array")
-        return np.frombuffer(self._buf, DTYPES[s.dtype], math.prod(s.shape), self._start + s.offset).reshape(s.shape)
-
-    def gop_weights(self, g: int) -> list[np.ndarray]:
-        """GOP ``g``'s decoder weights as the graph takes them: ``[(P, 2, 2h), (P, 2h, 4h)..., (P, 2h, 3)]``."""
-        from .patch_mlp import realify_hidden
-
-        n = self.manifest["model"]["layers"] + 2
-        ws = [self.array(weight_name(g, i)) for i in range(n)]
-        return [ws[0]] + [realify_hidden(w[:, 0], w[:, 1]) for w in ws[1:-1]] + [ws[-1]]
-
-    def gop_bias_tables(self, g: int) -> list[np.ndarray]:
-        """GOP ``g``'s baked bias tables ``[(K, P, out_i), ...]`` (see engines/bias.py)."""
-        return [self.array(bias_name(g, i)) for i in range(self.manifest["model"]["layers"] + 2)]
+        return np.frombuffer(self._buf, NUMPY[s.dtype], math.prod(s.shape), self._start + s.offset).reshape(s.shape)
 
     def _section(self, name: str) -> Section:
         if name not in self.sections:
@@ -200,9 +198,9 @@ class Bundle:
         return len(self._buf)
 
     @property
-    def plans(self) -> list[Section]:
-        """The TensorRT plan sections (``meta`` holds their compute capability and TensorRT version)."""
-        return [s for s in self.sections.values() if s.kind == "tensorrt-plan"]
+    def version(self) -> int:
+        """The file's format version (its header's)."""
+        return HEADER.unpack(self._buf[:HEADER.size])[1]
 
     def close(self) -> None:
         """Unmap the file (arrays returned by :meth:`array` must no longer be in use)."""
@@ -212,52 +210,52 @@ class Bundle:
             pass
 
 
+class Bundle(Container):
+    """A bundle holding a valid ActINR model: ``manifest`` (typed) and its arrays and graphs by GOP."""
+
+    def __init__(self, path: Path, header: dict, sections: dict[str, Section], buf, start: int, manifest: Manifest):
+        super().__init__(path, header, sections, buf, start)
+        self.manifest = manifest
+
+    def gop_weights(self, g: int) -> list[np.ndarray]:
+        """GOP ``g``'s decoder weights as the graph takes them: ``[(P, 2, 2h), (P, 2h, 4h)..., (P, 2h, 3)]``."""
+        from .patch_mlp import realify_hidden
+
+        ws = self.stored_weights(g)
+        return [ws[0]] + [realify_hidden(w[:, 0], w[:, 1]) for w in ws[1:-1]] + [ws[-1]]
+
+    def stored_weights(self, g: int) -> list[np.ndarray]:
+        """GOP ``g``'s weights as stored (hidden layers as real and imaginary parts, ``Model.stored_shapes``)."""
+        return [self.array(weight_name(g, i)) for i in range(self.manifest.model.modules)]
+
+    def gop_bias_tables(self, g: int) -> list[np.ndarray]:
+        """GOP ``g``'s baked bias tables ``[(K, P, out_i), ...]`` (see engines/bias.py)."""
+        return [self.array(bias_name(g, i)) for i in range(self.manifest.model.modules)]
+
+    def gop_bias_inrs(self, g: int) -> list[dict[str, np.ndarray]]:
+        """GOP ``g``'s embedded bias-INR parameters, one dict per module (engines/bias_inr.py PARAMS)."""
+        if not self.manifest.bias.exact:
+            raise BundleError(f"{self.path}: has no embedded bias-INR (re-export with --exact-bias)")
+        return [{k: self.array(inr_name(g, i, k)) for k in bias_inr.PARAMS} for i in range(self.manifest.model.modules)]
+
+    def decoder_graph(self, precision: str) -> bytes:
+        """The decoder ONNX graph for ``precision`` (fp32 or fp16)."""
+        return bytes(self.raw(DECODER_GRAPHS[precision]))
+
+    def bias_graph(self) -> bytes:
+        """The embedded bias-INR's ONNX graph (``actinr export --exact-bias``)."""
+        return bytes(self.raw(BIAS_GRAPH))
+
+    def plan(self, plan: Plan) -> bytes:
+        """A TensorRT plan's serialized bytes."""
+        return bytes(self.raw(plan.name))
+
+
 def _fail(path, problem: str) -> BundleError:
     return BundleError(f"{path}: {problem}")
 
 
-def _parse_section(path, i: int, e) -> Section:
-    if not isinstance(e, dict):
-        raise _fail(path, f"manifest section {i} is not an object")
-    try:
-        name, kind, offset, size, sha = e["name"], e["kind"], e["offset"], e["size"], e["sha256"]
-    except KeyError as exc:
-        raise _fail(path, f"manifest section {i} lacks {exc}") from None
-    if not isinstance(name, str) or not name:
-        raise _fail(path, f"manifest section {i} has no name")
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise _fail(path, f"section {name!r} has unknown kind {kind!r}")
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (offset, size)):
-        raise _fail(path, f"section {name!r} has a bad offset/size")
-    if offset % ALIGN:
-        raise _fail(path, f"section {name!r} is not {ALIGN}-byte aligned")
-    if not isinstance(sha, str) or len(sha) != 64:
-        raise _fail(path, f"section {name!r} has a bad checksum field")
-    dtype = shape = None
-    if kind == "array":
-        dtype, shape = e.get("dtype"), e.get("shape")
-        if not isinstance(dtype, str) or dtype not in DTYPES:
-            raise _fail(path, f"section {name!r} has unsupported dtype {dtype!r}")
-        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                                                  for d in shape):
-            raise _fail(path, f"section {name!r} has a bad shape {shape!r}")
-        shape = tuple(shape)
-        if math.prod(shape) * DTYPES[dtype].itemsize != size:
-            raise _fail(path, f"section {name!r}: shape {list(shape)} of {dtype} needs "
-                              f"{math.prod(shape) * DTYPES[dtype].itemsize} bytes, the section has {size}")
-    meta = e.get("meta")
-    if meta is not None and not isinstance(meta, dict):
-        raise _fail(path, f"section {name!r} has bad metadata")
-    return Section(name, kind, offset, size, sha, dtype, shape, meta)
-
-
-def load(path, content: bool = True) -> Bundle:
-    """Open and validate a bundle; raises :class:`BundleError` for anything but a complete, intact one.
-
-    ``content=False`` checks the container only (header, manifest, sections, checksums),
-    not that the manifest describes an ActINR model.
-    """
-    path = Path(path)
+def _map(path: Path):
     if not path.exists():
         raise BundleError(f"{path}: no such file")
     if not path.is_file():
@@ -266,17 +264,33 @@ def load(path, content: bool = True) -> Bundle:
         with open(path, "rb") as fh:
             if fh.seek(0, 2) == 0:
                 raise _fail(path, "empty file, not an actinr bundle")
-            buf = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as exc:
         raise _fail(path, f"cannot read ({exc.strerror or exc})") from None
+
+
+def open_container(path) -> Container:
+    """Open and check the container only (header, manifest JSON, sections, checksums), not the ActINR content."""
+    path = Path(path)
+    buf = _map(path)
     try:
-        manifest, sections, start = _validate(path, buf)
-        if content:
-            check_manifest(path, manifest, sections)
+        header, sections, start = _validate(path, buf)
+        return Container(path, header, sections, buf, start)
     except BundleError:
         buf.close()  # validation only slices the map into bytes, so no view keeps it open
         raise
-    return Bundle(path, manifest, sections, buf, start)
+
+
+def load(path) -> Bundle:
+    """Open and validate a bundle; raises :class:`BundleError` for anything but a complete, intact one."""
+    path = Path(path)
+    buf = _map(path)
+    try:
+        header, sections, start = _validate(path, buf)
+        return Bundle(path, header, sections, buf, start, Manifest.parse(path, header, sections))
+    except BundleError:
+        buf.close()
+        raise
 
 
 def _validate(path: Path, buf) -> tuple[dict, dict[str, Section], int]:
@@ -303,22 +317,14 @@ def _validate(path: Path, buf) -> tuple[dict, dict[str, Section], int]:
     if hashlib.sha256(text).digest() != digest:
         raise _fail(path, "manifest checksum mismatch (the file is damaged)")
     try:
-        manifest = json.loads(text)
+        header = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise _fail(path, f"manifest is not valid JSON ({type(exc).__name__}: {exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise _fail(path, "manifest is not an actinr bundle manifest")
-    if manifest.get("format_version") != version:
-        raise _fail(path, f"manifest version {manifest.get('format_version')!r} disagrees with the header ({version})")
-    entries = manifest.get("sections")
-    if not isinstance(entries, list):
-        raise _fail(path, "manifest has no section list")
 
     start = _align(HEADER.size + length)
     sections: dict[str, Section] = {}
     end = 0  # relative to the data area
-    for i, e in enumerate(entries):
-        s = _parse_section(path, i, e)
+    for s in parse_header(path, header, version):
         if s.name in sections:
             raise _fail(path, f"section {s.name!r} appears twice")
         if s.offset < end:
@@ -340,143 +346,4 @@ def _validate(path: Path, buf) -> tuple[dict, dict[str, Section], int]:
     for s in sections.values():
         if hashlib.sha256(buf[start + s.offset:start + s.offset + s.size]).hexdigest() != s.sha256:
             raise _fail(path, f"section {s.name!r} checksum mismatch (the file is damaged)")
-    return manifest, sections, start
-
-
-# --- the ActINR content of a bundle -------------------------------------------------------------
-
-PRECISIONS = {"fp32": "float32", "fp16": "float16"}
-DECODER_GRAPHS = {"fp32": "decoder/fp32.onnx", "fp16": "decoder/fp16.onnx"}
-BIAS_GRAPH = "bias_inr.onnx"
-# The parameters of one module's bias-INR (train/model.py BiasINR), in the bias graph's input order.
-INR_PARAMS = ("freqs", "latent", "base", "w_t", "w_z", "b_1", "w_2", "b_2", "w_3", "b_3")
-
-
-def weight_name(g: int, i: int) -> str:
-    return f"gop/{g:03d}/weight/{i}"
-
-
-def bias_name(g: int, i: int) -> str:
-    return f"gop/{g:03d}/bias/{i}"
-
-
-def inr_name(g: int, i: int, param: str) -> str:
-    return f"gop/{g:03d}/bias_inr/{i}/{param}"
-
-
-def plan_name(compute_capability: str, tensorrt: str) -> str:
-    """Section name of a TensorRT plan, e.g. ``plan/sm90/trt10.7.0`` for compute capability 9.0."""
-    return f"plan/sm{compute_capability.replace('.', '')}/trt{tensorrt}"
-
-
-def layer_shapes(hidden: int, layers: int) -> list[tuple[int, int]]:
-    """(in, out) of each realified matmul: ``[(2, 2h), (2h, 4h) per hidden layer, (2h, 3)]``."""
-    return [(2, 2 * hidden)] + [(2 * hidden, 4 * hidden)] * layers + [(2 * hidden, 3)]
-
-
-def stored_shapes(patches: int, hidden: int, layers: int) -> list[tuple[int, ...]]:
-    """Shapes of a GOP's weight sections: ``[(P, 2, 2h), (P, 2, h, 2h) per hidden layer, (P, 2h, 3)]``.
-
-    A hidden layer is stored as the real and imaginary parts of its complex
-    weights (half the size of the realified block matrix the graph takes).
-    """
-    h = hidden
-    return [(patches, 2, 2 * h)] + [(patches, 2, h, 2 * h)] * layers + [(patches, 2 * h, 3)]
-
-
-def _need(path, ok: bool, what: str) -> None:
-    if not ok:
-        raise _fail(path, f"manifest {what}")
-
-
-def _int(v, low: int = 0) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= low
-
-
-def _num(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _dict(path, m: dict, key: str) -> dict:
-    v = m.get(key)
-    _need(path, isinstance(v, dict), f"has no '{key}' object")
-    return v
-
-
-def check_manifest(path, m: dict, sections: dict[str, Section]) -> None:
-    """The model checks: the manifest's fields are sane and every array it implies is there with its shape."""
-    src, patch, model, bias = (_dict(path, m, k) for k in ("source", "patch", "model", "bias"))
-    _need(path, _int(src.get("width"), 1) and _int(src.get("height"), 1), "source size is not two positive integers")
-    _need(path, _num(src.get("fps")) and src["fps"] > 0, "source fps is not a positive number")
-    _need(path, _int(src.get("frames"), 1), "source frame count is not a positive integer")
-    _need(path, _int(patch.get("size"), 2) and _int(patch.get("overlap")), "patch layout is damaged")
-    from .grid import PatchLayout
-
-    try:
-        layout = PatchLayout(src["width"], src["height"], patch["size"], patch["overlap"])
-    except ActinrError as exc:
-        raise _fail(path, f"manifest patch layout is invalid ({exc})") from None
-    for key in ("count", "nx", "ny"):
-        _need(path, patch.get(key) == getattr(layout, key), f"patch {key} {patch.get(key)!r} disagrees with the "
-                                                            f"layout ({getattr(layout, key)})")
-    _need(path, _int(model.get("hidden"), 1) and _int(model.get("layers"), 1), "model width/depth is damaged")
-    _need(path, all(_num(model.get(k)) for k in ("w0", "s0", "min_exponent")), "activation constants are damaged")
-    _need(path, isinstance(m.get("precision"), str) and m["precision"] in PRECISIONS,
-          f"precision {m.get('precision')!r} is unknown")
-    _need(path, _int(bias.get("rate"), 1), "bias rate is not a positive integer")
-    _need(path, bias.get("dtype") in ("float32", "float16"), f"bias dtype {bias.get('dtype')!r} is unknown")
-    from .bias import INTERPOLATIONS, table_length
-
-    _need(path, bias.get("interpolation") in INTERPOLATIONS, f"bias interpolation {bias.get('interpolation')!r} "
-                                                             "is unknown")
-    _need(path, isinstance(bias.get("exact"), bool), "bias 'exact' flag is damaged")
-    gops = m.get("gops")
-    _need(path, isinstance(gops, list) and len(gops) >= 1, "has no GOP list")
-    prev = 0
-    for g, span in enumerate(gops):
-        _need(path, isinstance(span, dict) and _int(span.get("first")) and _int(span.get("last")),
-              f"GOP {g} is damaged")
-        _need(path, span["first"] == prev and span["last"] >= span["first"] and (span["last"] > span["first"]
-                                                                                 or len(gops) == 1),
-              f"GOP {g} ({span['first']}-{span['last']}) does not continue the GOP before it")
-        prev = span["last"]
-    _need(path, prev == src["frames"] - 1, f"GOPs end at frame {prev} but the source has {src['frames']} frames")
-
-    def expect(name: str, kind: str, dtype: str | None = None, shape: tuple | None = None) -> None:
-        s = sections.get(name)
-        if s is None:
-            raise _fail(path, f"section {name!r} is missing")
-        if s.kind != kind:
-            raise _fail(path, f"section {name!r} is {s.kind}, expected {kind}")
-        if dtype is not None and (s.dtype != dtype or s.shape != shape):
-            raise _fail(path, f"section {name!r} is {s.dtype} {list(s.shape)}, the manifest implies "
-                              f"{dtype} {list(shape)}")
-
-    for graph in DECODER_GRAPHS.values():
-        expect(graph, "onnx")
-    p, h = layout.count, model["hidden"]
-    shapes = layer_shapes(h, model["layers"])
-    stored = stored_shapes(p, h, model["layers"])
-    wdtype = PRECISIONS[m["precision"]]
-    inr = bias.get("inr") if bias["exact"] else None
-    if bias["exact"]:
-        expect(BIAS_GRAPH, "onnx")
-        _need(path, isinstance(inr, dict) and _int(inr.get("freqs"), 1) and _int(inr.get("latent"), 1),
-              "bias-INR sizes are damaged")
-    for g, span in enumerate(gops):
-        rows = table_length(span["first"], span["last"], bias["rate"])
-        for i, (fan_in, out) in enumerate(shapes):
-            expect(weight_name(g, i), "array", wdtype, stored[i])
-            expect(bias_name(g, i), "array", bias["dtype"], (rows, p, out))
-            if inr:
-                nb, nz = inr["freqs"], inr["latent"]
-                want = {"freqs": (nb,), "latent": (p, nz), "base": (p, out), "w_t": (2 * nb, out), "w_z": (nz, out),
-                        "b_1": (out,), "w_2": (out, out), "b_2": (out,), "w_3": (out, out), "b_3": (out,)}
-                for param in INR_PARAMS:
-                    expect(inr_name(g, i, param), "array", "float32", want[param])
-    for s in sections.values():
-        if s.kind == "tensorrt-plan":
-            meta = s.meta or {}
-            _need(path, isinstance(meta.get("compute_capability"), str) and isinstance(meta.get("tensorrt"), str)
-                  and s.name == plan_name(meta["compute_capability"], meta["tensorrt"]),
-                  f"plan section {s.name!r} has a damaged key")
+    return header, sections, start

@@ -1,10 +1,12 @@
-"""The ``actinr`` command: a table of subcommands, each implemented in its own stage.
+"""The ``actinr`` command: an explicit table of subcommands, each implemented in its own stage.
 
-The table names modules by string and imports only the one that runs, so this
-module (at the bottom of the dependency chain) imports no stage, and
-``actinr --help`` starts instantly. A stage module ``M`` listed as ``"M:name"``
-provides ``add_name_arguments(parser)`` and ``run_name(args) -> int``.
-A user error (:class:`ActinrError`) is printed on one line and exits 1.
+Each :class:`Command` names its module and that module's two functions:
+``add_arguments(parser)`` declares the flags (and may set the parser's
+description and epilog) and ``run(args) -> int`` runs it. The table names
+modules by string and imports only the one that runs, so this module (at the
+bottom of the dependency chain) imports no stage and ``actinr --help`` starts
+instantly. A user error (:class:`ActinrError`) is printed on one line and
+exits 1.
 """
 
 from __future__ import annotations
@@ -13,22 +15,38 @@ import argparse
 import importlib
 import os
 import sys
+from dataclasses import dataclass
 
 from .errors import ActinrError
 
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: ``module``'s ``add_arguments`` and ``run`` functions, and its one-line summary."""
+
+    module: str
+    add_arguments: str
+    run: str
+    summary: str
+
+
 COMMANDS = {
-    "train": ("actinr.train.cli:train", "fit ActINR to a video clip (PyTorch)"),
-    "eval": ("actinr.train.cli:eval", "render a fitted run and score it against its source"),
-    "export": ("actinr.export.cli:export", "pack a fitted run into one .engine bundle (ONNX, optional TensorRT plan)"),
-    "info": ("actinr.engines.info:info", "show what a .engine bundle holds"),
-    "play": ("actinr.player.cli:play", "play a bundle in a window, or render it to a video file (= actinr-play)"),
-    "bench": ("actinr.player.bench:bench", "frames per second per backend and output size, against plain PyTorch"),
+    "train": Command("actinr.train.cli", "add_train_arguments", "run_train", "fit ActINR to a video clip (PyTorch)"),
+    "eval": Command("actinr.train.cli", "add_eval_arguments", "run_eval",
+                    "render a fitted run and score it against its source"),
+    "export": Command("actinr.export.cli", "add_export_arguments", "run_export",
+                      "pack a fitted run into one .engine bundle (ONNX, optional TensorRT plan)"),
+    "info": Command("actinr.engines.info", "add_info_arguments", "run_info", "show what a .engine bundle holds"),
+    "play": Command("actinr.player.cli", "add_play_arguments", "run_play",
+                    "play a bundle in a window, or render it to a video file (= actinr-play)"),
+    "bench": Command("actinr.player.bench.run", "add_bench_arguments", "run_bench",
+                     "frames per second per backend and output size, against plain PyTorch"),
 }
 
 
 def _usage() -> str:
     width = max(map(len, COMMANDS))
-    rows = "\n".join(f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items())
+    rows = "\n".join(f"  {name:<{width}}  {c.summary}" for name, c in COMMANDS.items())
     return (f"usage: actinr COMMAND [options]\n\nReal-time playback runtime for ActINR video INRs.\n\n"
             f"commands:\n{rows}\n\nRun 'actinr COMMAND --help' for a command's options.")
 
@@ -52,17 +70,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_command(name: str, argv: list[str], prog: str) -> int:
     """Parse ``argv`` for command ``name`` and run it; user errors -> one line and exit status 1."""
-    target, summary = COMMANDS[name]
-    module_name, prefix = target.split(":")
-    module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=prog, description=getattr(module, f"{prefix.upper()}_DESCRIPTION",
-                                                                    summary[0].upper() + summary[1:] + "."),
-                                     epilog=getattr(module, f"{prefix.upper()}_EPILOG", None),
+    command = COMMANDS[name]
+    module = importlib.import_module(command.module)
+    parser = argparse.ArgumentParser(prog=prog, description=command.summary[0].upper() + command.summary[1:] + ".",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    getattr(module, f"add_{prefix}_arguments")(parser)
+    getattr(module, command.add_arguments)(parser)
     args = parser.parse_args(argv)
     try:
-        return int(getattr(module, f"run_{prefix}")(args) or 0)
+        return int(getattr(module, command.run)(args) or 0)
     except ActinrError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1

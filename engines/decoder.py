@@ -13,7 +13,7 @@ by the later GOP (``render(..., gop=g)`` picks either one explicitly).
 
 Per frame only the biases change: they are interpolated from the bundle's baked
 tables (engines/bias.py) or, with ``exact_bias=True``, evaluated through the
-bias-INR embedded in the bundle. The sampling grid of each (size, viewport) and
+bias-INR embedded in the bundle (engines/bias_inr.py). The sampling grid of each (size, viewport) and
 each GOP's weights are prepared once on the backend's device and cached.
 """
 
@@ -28,10 +28,12 @@ import numpy as np
 
 from . import bias as bias_math
 from . import bundle as B
-from .backends import AUTO_ORDER, Backend, ModelSpec, backend_class
+from .backends import AUTO_ORDER, Backend, backend_class
+from .bias_inr import bias_at
 from .errors import ActinrError
 from .grid import FULL_VIEW, check_viewport, sample_grid
-from .timeline import gop_for_frame, local_time
+from .manifest import PRECISIONS, Manifest
+from .timeline import frame_position, gop_for_frame, local_time
 
 log = logging.getLogger("actinr")
 
@@ -90,17 +92,16 @@ class Decoder:
     def __init__(self, bundle: B.Bundle, backend_cls: type[Backend], device: str, precision: str,
                  exact_bias: bool = False, **backend_options):
         m = bundle.manifest
-        if exact_bias and not m["bias"]["exact"]:
+        if exact_bias and not m.bias.exact:
             raise ActinrError(f"{bundle.path}: has no embedded bias-INR, so exact biases are not available "
                               "(re-export with --exact-bias, or play with the baked tables)")
-        self.bundle, self.spec = bundle, ModelSpec.from_manifest(m)
-        self.spans = [(g["first"], g["last"]) for g in m["gops"]]
+        self.bundle = bundle
+        self.spans = m.spans
         self.exact_bias = exact_bias
-        self.interpolation = m["bias"]["interpolation"]
-        self.backend = backend_cls(bundle, self.spec, device, precision, **backend_options)
-        src = m["source"]
-        self.info = DecoderInfo(src["name"], src["width"], src["height"], float(src["fps"]), src["frames"],
-                                tuple(self.spans), backend_cls.name, device, precision, exact_bias)
+        self.backend = backend_cls.load(bundle, device, precision, **backend_options)
+        src = m.source
+        self.info = DecoderInfo(src.name, src.width, src.height, src.fps, src.frames, tuple(self.spans),
+                                backend_cls.name, device, precision, exact_bias)
         self._gops: dict[int, object] = {}
         self._tables: dict[int, list[np.ndarray]] = {}
         self._inrs: dict[int, list[dict]] = {}
@@ -112,7 +113,7 @@ class Decoder:
         return (f"<Decoder {i.name} {i.width}x{i.height} {i.frames} frames @ {i.fps:.3f} fps, "
                 f"{i.backend} on {i.device} ({i.precision})>")
 
-    def __enter__(self) -> "Decoder":
+    def __enter__(self) -> Decoder:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -128,6 +129,10 @@ class Decoder:
 
     # --- time -------------------------------------------------------------------------------------
 
+    @property
+    def manifest(self) -> Manifest:
+        return self.bundle.manifest
+
     def frame_position(self, t: float) -> float:
         """Seconds -> continuous frame position, clamped to the clip."""
         try:
@@ -136,7 +141,7 @@ class Decoder:
             raise ActinrError(f"time must be a number of seconds, got {t!r}") from None
         if not math.isfinite(t):
             raise ActinrError(f"time must be a finite number of seconds, got {t}")
-        return min(max(t * self.info.fps, 0.0), float(self.info.frames - 1))
+        return frame_position(t, self.info.fps, self.info.frames)
 
     def locate(self, t: float, gop: int | None = None) -> tuple[int, float]:
         """Seconds -> (GOP, local time in [0, 1]); ``gop`` forces a GOP that contains the time."""
@@ -157,14 +162,13 @@ class Decoder:
             if g not in self._inrs:
                 import torch
 
-                n = len(self.spec.shapes)
-                self._inrs[g] = [{k: torch.from_numpy(np.array(self.bundle.array(B.inr_name(g, i, k)),
-                                                                dtype=np.float32)) for k in B.INR_PARAMS}
-                                 for i in range(n)]
-            return [bias_math.exact(p, t) for p in self._inrs[g]]
+                self._inrs[g] = [{k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in params.items()}
+                                 for params in self.bundle.gop_bias_inrs(g)]  # off the file map
+            return [bias_at(p, t) for p in self._inrs[g]]
         if g not in self._tables:
             self._tables[g] = [np.array(tab) for tab in self.bundle.gop_bias_tables(g)]  # off the file map
-        return [np.ascontiguousarray(bias_math.interpolate(tab, t, self.interpolation)) for tab in self._tables[g]]
+        how = self.manifest.bias.interpolation
+        return [np.ascontiguousarray(bias_math.interpolate(tab, t, how)) for tab in self._tables[g]]
 
     # --- rendering --------------------------------------------------------------------------------
 
@@ -186,7 +190,7 @@ class Decoder:
         if key in self._plans:
             self._plans.move_to_end(key)
         else:
-            self._plans[key] = self.backend.prepare(sample_grid(self.spec.layout, size, viewport))
+            self._plans[key] = self.backend.prepare(sample_grid(self.manifest.layout, size, viewport))
             while len(self._plans) > PLAN_CACHE:
                 self._plans.popitem(last=False)
         return self._plans[key]
@@ -236,8 +240,8 @@ def _resolve(backend: str, device: str, precision: str, bundle_precision: str):
     """(backend class, device, precision) for the request; for auto, the first that loads."""
     import torch
 
-    if precision not in ("auto", *B.PRECISIONS):
-        raise ActinrError(f"precision must be auto, {' or '.join(B.PRECISIONS)}, got {precision!r}")
+    if precision not in ("auto", *PRECISIONS):
+        raise ActinrError(f"precision must be auto, {' or '.join(PRECISIONS)}, got {precision!r}")
     names = AUTO_ORDER if backend == "auto" else (backend,)
     skipped = []
     for name in names:
@@ -278,7 +282,7 @@ def open(path, backend: str = "auto", device: str = "auto", precision: str = "au
         backend_class(backend)  # an unknown name fails before the file is read
     device = _pick_device(device)
     bundle = B.load(path)
-    cls, dev, prec, skipped = _resolve(backend, device, precision, bundle.manifest["precision"])
+    cls, dev, prec, skipped = _resolve(backend, device, precision, bundle.manifest.precision)
     dec = Decoder(bundle, cls, dev, prec, exact_bias, **backend_options)
     dec.skipped = skipped
     return dec

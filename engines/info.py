@@ -7,6 +7,7 @@ import json
 import math
 
 from . import bundle as B
+from .manifest import DECODER_GRAPHS
 
 
 def _size(n: int) -> str:
@@ -30,35 +31,30 @@ def _group(name: str) -> str:
 def describe(bundle: B.Bundle, sections: bool = False) -> str:
     """A readable summary of a loaded bundle."""
     m = bundle.manifest
-    src, patch, model, bias, gops = m["source"], m["patch"], m["model"], m["bias"], m["gops"]
-    frames = src["frames"]
-    layers = model["layers"]
-    per_gop = sum(math.prod(s) for s in B.stored_shapes(patch["count"], model["hidden"], layers))
-    spans = ", ".join(f"{g['first']}-{g['last']}" for g in gops)
+    src, lay, model, bias = m.source, m.layout, m.model, m.bias
+    per_gop = sum(math.prod(s) for s in model.stored_shapes(lay.count))
+    spans = ", ".join(f"{g.first}-{g.last}" for g in m.gops)
+    layers = model.layers
     lines = [
-        f"{bundle.path}: actinr bundle v{m['format_version']}, {_size(bundle.size)}, {m.get('producer', '?')}"
-        + (f", {m['created']}" if m.get("created") else ""),
-        f"clip       {src.get('name', '?')}: {src['width']}x{src['height']}, {src['fps']:.3f} fps, {frames} frames "
-        f"({(frames - 1) / src['fps']:.2f} s) from source frame {src.get('start', 0)}",
-        f"GOPs       {len(gops)}: frames {spans}",
-        f"patches    {patch['count']} ({patch['nx']}x{patch['ny']}) of {patch['size']} px, overlap {patch['overlap']}",
-        f"model      WIRE-2D MLP per patch, h {model['hidden']}, {layers} hidden layer{'s' * (layers > 1)}, "
-        f"w0 {model['w0']:g}, s0 {model['s0']:g}; {per_gop:,} weights per GOP",
-        f"precision  {m['precision']} weights; decoder graphs: "
-        + ", ".join(p for p, g in B.DECODER_GRAPHS.items() if g in bundle),
-        f"biases     baked at {bias['rate']} sample{'s' * (bias['rate'] > 1)} per frame interval, {bias['interpolation']} interpolation, "
-        f"{bias['dtype']}; exact bias-INR {'embedded' if bias['exact'] else 'not embedded'}",
+        f"{bundle.path}: actinr bundle v{bundle.version}, {_size(bundle.size)}, {m.producer or '?'}"
+        + (f", {m.created}" if m.created else ""),
+        f"clip       {src.name}: {src.width}x{src.height}, {src.fps:.3f} fps, {src.frames} frames "
+        f"({(src.frames - 1) / src.fps:.2f} s) from source frame {src.start}",
+        f"GOPs       {len(m.gops)}: frames {spans}",
+        f"patches    {lay.count} ({lay.nx}x{lay.ny}) of {lay.patch} px, overlap {lay.overlap}",
+        f"model      WIRE-2D MLP per patch, h {model.hidden}, {layers} hidden layer{'s' * (layers > 1)}, "
+        f"w0 {model.w0:g}, s0 {model.s0:g}; {per_gop:,} weights per GOP",
+        f"precision  {m.precision} weights; decoder graphs: " + ", ".join(DECODER_GRAPHS),
+        f"biases     baked at {bias.rate} sample{'s' * (bias.rate > 1)} per frame interval, {bias.interpolation} "
+        f"interpolation, {bias.dtype}; exact bias-INR {'embedded' if bias.exact else 'not embedded'}",
     ]
-    training = m.get("training") if isinstance(m.get("training"), dict) else {}  # informational, unchecked
-    results = training.get("results") if isinstance(training.get("results"), list) else []
-    psnrs = [r.get("psnr") for r in results if isinstance(r, dict) and isinstance(r.get("psnr"), (int, float))]
+    psnrs = m.training.psnr
     if psnrs:
-        lines.append(f"training   task {training.get('task', '?')}, fit PSNR per GOP "
+        lines.append(f"training   task {m.training.task or '?'}, fit PSNR per GOP "
                      + ", ".join(f"{p:.2f}" for p in psnrs) + f" dB (mean {sum(psnrs) / len(psnrs):.2f})")
-    plans = bundle.plans
-    lines.append("plans      " + (", ".join(f"TensorRT {s.meta['tensorrt']} for sm{s.meta['compute_capability']}"
-                                            f" ({_size(s.size)})" for s in plans)
-                                  if plans else "none (ONNX only: any machine can play it)"))
+    lines.append("plans      " + (", ".join(f"TensorRT {p.tensorrt} for sm{p.compute_capability} ({p.precision}, "
+                                            f"{_size(bundle.sections[p.name].size)})" for p in m.plans)
+                                  if m.plans else "none (ONNX only: any machine can play it)"))
     groups: dict[str, list] = {}
     for s in bundle.sections.values():
         groups.setdefault(_group(s.name), []).append(s)
@@ -72,13 +68,14 @@ def describe(bundle: B.Bundle, sections: bool = False) -> str:
     return "\n".join(lines)
 
 
-INFO_EPILOG = """examples:
+EPILOG = """examples:
   actinr info model.engine              summary
   actinr info model.engine --sections   every section with its dtype, shape and size
   actinr info model.engine --json       the raw manifest"""
 
 
 def add_info_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
     parser.add_argument("bundle", help="a .engine bundle written by actinr export")
     parser.add_argument("--sections", action="store_true", help="list every section")
     parser.add_argument("--json", action="store_true", help="print the manifest as JSON instead")
@@ -86,5 +83,5 @@ def add_info_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_info(args: argparse.Namespace) -> int:
     bundle = B.load(args.bundle)
-    print(json.dumps(bundle.manifest, indent=2) if args.json else describe(bundle, args.sections))
+    print(json.dumps(bundle.header, indent=2) if args.json else describe(bundle, args.sections))
     return 0

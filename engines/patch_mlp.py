@@ -10,6 +10,9 @@ linear map with two branches, realified into one (2h -> 4h) matmul producing
 ``[Re u, Im u, Re v, Im v]``, with ``psi = exp(j w0 u - |s0 u|^2 - |s0 v|^2)``;
 the output layer keeps only the real part of a complex (h -> 3) map, which is
 a real (2h -> 3) matmul.
+
+The shape table (:func:`layer_shapes`, :func:`stored_shapes`) lives here too:
+the bundle manifest, the ONNX graph and every backend take their shapes from it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,25 @@ import torch
 # in the forward pass and, multiplied by small gradients, in the backward pass;
 # x86 CPUs process denormals 10-100x slower.
 MIN_EXPONENT = -30.0
+
+
+def layer_shapes(hidden: int, layers: int) -> list[tuple[int, int]]:
+    """(in, out) of each realified matmul: ``[(2, 2h), (2h, 4h) per hidden layer, (2h, 3)]``.
+
+    ``out`` is also the width of that module's bias.
+    """
+    return [(2, 2 * hidden)] + [(2 * hidden, 4 * hidden)] * layers + [(2 * hidden, 3)]
+
+
+def stored_shapes(patches: int, hidden: int, layers: int) -> list[tuple[int, ...]]:
+    """How a GOP's weights are stored: ``[(P, 2, 2h), (P, 2, h, 2h) per hidden layer, (P, 2h, 3)]``.
+
+    A hidden layer is kept as the real and imaginary parts of its complex
+    weights ``[W_u | W_v]`` (half the size of the realified block matrix;
+    :func:`realify_hidden` rebuilds that).
+    """
+    h = hidden
+    return [(patches, 2, 2 * h)] + [(patches, 2, h, 2 * h)] * layers + [(patches, 2 * h, 3)]
 
 
 def gabor_first(x: torch.Tensor, w0: float, s0: float) -> torch.Tensor:

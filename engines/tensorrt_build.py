@@ -1,12 +1,14 @@
-"""TensorRT plan building: a thin layer over the decoder ONNX graph that ONNX Runtime verifies.
+"""TensorRT plans: build, cache and choose one; a thin layer over the decoder ONNX graph ONNX Runtime verifies.
 
 TensorRT 10/11 Python API: a ``STRONGLY_TYPED`` network (the graph's Casts fix
 every precision, so no builder precision flags), parsed from the bundle's
 decoder graph, one optimization profile over the points-per-patch dimension,
 and a timing cache kept on disk per (GPU, TensorRT version) so rebuilding on
 the same machine is fast. The plan is keyed by the GPU's compute capability
-and the TensorRT version; a player uses it only when both match and rebuilds
-from the embedded ONNX otherwise.
+and the TensorRT version; :func:`resolve_plan`, the tensorrt backend's loader,
+uses a bundle's plan only when both and the precision match, and otherwise
+takes the one it built from the embedded ONNX before (the plan cache) or
+builds it now.
 
 Profile: the number of points per patch ``N`` that a full-frame render of
 64x64 (min), 1920x1080 (opt) and 3840x2160 (max) outputs needs for this
@@ -19,12 +21,14 @@ registry), so this module has not run here; its tests skip with that reason.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
-from actinr.engines.errors import ActinrError
-from actinr.engines.files import write_atomic
-from actinr.engines.grid import PatchLayout, points_per_patch
+from .errors import ActinrError, optional_import
+from .files import write_atomic
+from .grid import PatchLayout, points_per_patch
+from .manifest import Plan, plan_name
 
 PROFILE_SIZES = {"min": (64, 64), "opt": (1920, 1080), "max": (3840, 2160)}
 
@@ -42,23 +46,20 @@ def cache_dir() -> Path:
 
 def machine_problems() -> tuple[object | None, str | None, list[str]]:
     """(tensorrt module or None, compute capability or None, what is missing for a build)."""
+    import torch
+
     missing = []
     try:
-        import tensorrt as trt
-    except ImportError:
+        trt = optional_import("tensorrt", "tensorrt")
+    except ActinrError:
         trt = None
         missing.append("TensorRT (pip install 'actinr[tensorrt]')")
     cc = None
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            major, minor = torch.cuda.get_device_capability(0)
-            cc = f"{major}.{minor}"
-        else:
-            missing.append("a CUDA GPU (torch sees none)")
-    except ImportError:
-        missing.append("torch")
+    if torch.cuda.is_available():
+        major, minor = torch.cuda.get_device_capability(0)
+        cc = f"{major}.{minor}"
+    else:
+        missing.append("a CUDA GPU (torch sees none)")
     return trt, cc, missing
 
 
@@ -70,22 +71,22 @@ class PlanBuilder:
         self.version = str(trt.__version__)
 
     @classmethod
-    def for_this_machine(cls) -> "PlanBuilder":
+    def for_this_machine(cls) -> PlanBuilder:
         trt, cc, missing = machine_problems()
         if missing:
             raise ActinrError(f"--tensorrt needs {' and '.join(missing)}; export without --tensorrt "
                               "(the bundle then holds ONNX only and any machine can play it)")
         return cls(trt, cc)
 
-    @property
-    def key(self) -> dict:
-        return {"compute_capability": self.cc, "tensorrt": self.version}
+    def plan(self, precision: str) -> Plan:
+        """The manifest entry of a plan this builder makes for ``precision``."""
+        return Plan(plan_name(self.cc, self.version), self.cc, self.version, precision)
 
     def _cache_path(self) -> Path:
         return cache_dir() / f"timing-sm{self.cc.replace('.', '')}-trt{self.version}.cache"
 
-    def build(self, onnx_bytes: bytes, layout: PatchLayout, progress: bool = False) -> tuple[dict, bytes]:
-        """Serialized plan of the decoder graph ``onnx_bytes`` for ``layout``: ``(key, plan)``."""
+    def build(self, onnx_bytes: bytes, layout: PatchLayout, progress: bool = False) -> bytes:
+        """The serialized plan of the decoder graph ``onnx_bytes`` for ``layout``."""
         trt = self.trt
         logger = trt.Logger(trt.Logger.WARNING)
         builder = trt.Builder(logger)
@@ -101,10 +102,13 @@ class PlanBuilder:
         profile = builder.create_optimization_profile()
         p = layout.count
         profile.set_shape("coords", (p, lo, 2), (p, opt, 2), (p, hi, 2))
-        config.add_optimization_profile(profile)
+        if config.add_optimization_profile(profile) < 0:  # -1: the profile is invalid
+            raise ActinrError(f"TensorRT {self.version} refused the optimization profile ({lo}..{hi} points per patch)")
         cache_path = self._cache_path()
         cache = config.create_timing_cache(cache_path.read_bytes() if cache_path.is_file() else b"")
-        config.set_timing_cache(cache, ignore_mismatch=False)
+        if cache is None or not config.set_timing_cache(cache, ignore_mismatch=False):
+            raise ActinrError(f"TensorRT {self.version} cannot use the timing cache {cache_path}; delete it to "
+                              "start a new one")
         if progress:
             print(f"building a TensorRT {self.version} plan for sm{self.cc.replace('.', '')} "
                   f"(points per patch {lo}..{hi}, opt {opt}); this takes a minute or two")
@@ -113,22 +117,36 @@ class PlanBuilder:
             raise ActinrError(f"TensorRT {self.version} failed to build the decoder plan (see its log above)")
         cache_bytes = bytes(memoryview(cache.serialize()))  # the build added its timings to the attached cache
         write_atomic(cache_path, lambda tmp: Path(tmp).write_bytes(cache_bytes))
-        return self.key, bytes(memoryview(plan))
+        return bytes(memoryview(plan))
 
 
 def plan_cache_path(builder: PlanBuilder, onnx_bytes: bytes, layout: PatchLayout) -> Path:
     """Where a player keeps the plan it built for this graph, profile and machine."""
-    import hashlib
-
     digest = hashlib.sha256(onnx_bytes + repr(profile_points(layout)).encode()).hexdigest()[:20]
     return cache_dir() / f"plan-{digest}-sm{builder.cc.replace('.', '')}-trt{builder.version}.plan"
 
 
-def cached_plan(builder: PlanBuilder, onnx_bytes: bytes, layout: PatchLayout, progress: bool = True) -> bytes:
-    """The plan for ``onnx_bytes`` from the on-disk cache, built and stored there on a miss."""
-    path = plan_cache_path(builder, onnx_bytes, layout)
+def matching_plan(plans, builder: PlanBuilder, precision: str) -> Plan | None:
+    """The first of ``plans`` built for this GPU, this TensorRT and ``precision``, or None."""
+    for plan in plans:
+        if (plan.compute_capability, plan.tensorrt, plan.precision) == (builder.cc, builder.version, precision):
+            return plan
+    return None
+
+
+def resolve_plan(bundle, builder: PlanBuilder, precision: str, progress: bool = True) -> tuple[bytes, str]:
+    """The plan to run ``bundle`` in ``precision`` here -> (plan bytes, where from: bundle, cache or built).
+
+    A matching plan in the bundle first; else the one built from the bundle's
+    decoder graph before (the plan cache); else a new build, stored in the cache.
+    """
+    plan = matching_plan(bundle.manifest.plans, builder, precision)
+    if plan is not None:
+        return bundle.plan(plan), "bundle"
+    graph = bundle.decoder_graph(precision)
+    path = plan_cache_path(builder, graph, bundle.manifest.layout)
     if path.is_file():
-        return path.read_bytes()
-    _, plan = builder.build(onnx_bytes, layout, progress=progress)
-    write_atomic(path, lambda tmp: Path(tmp).write_bytes(plan))
-    return plan
+        return path.read_bytes(), "cache"
+    data = builder.build(graph, bundle.manifest.layout, progress=progress)
+    write_atomic(path, lambda tmp: Path(tmp).write_bytes(data))
+    return data, "built"

@@ -1,1 +1,1 @@
-"""Export stage of actinr: bias baking, the ONNX decoder graph and TensorRT plans (next issue)."""
+"""Export stage of actinr: bias baking, the ONNX decoder and bias-INR graphs, and ``actinr export``."""

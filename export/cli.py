@@ -8,7 +8,7 @@ from actinr.engines.config import add_config_flags, config_from_args
 
 from .exporter import ExportConfig
 
-EXPORT_EPILOG = """examples:
+EPILOG = """examples:
   actinr export run/ -o model.engine                     fp32, biases baked 4x per frame interval
   actinr export run/ -o model16.engine --precision fp16  half the size
   actinr export run/ -o model.engine --exact-bias        also embed the bias-INR
@@ -19,6 +19,7 @@ with TensorRT builds (and caches) a plan for its own GPU on first use."""
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
     parser.add_argument("run", help="run folder written by actinr train")
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="bundle to write (e.g. model.engine)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")

@@ -11,66 +11,74 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
-from actinr.engines import bundle as B
+from actinr.engines import bias_inr
+from actinr.engines.bundle import BundleWriter, load
+from actinr.engines.config import option
 from actinr.engines.errors import ActinrError
+from actinr.engines.manifest import (
+    BIAS_GRAPH,
+    DECODER_GRAPHS,
+    PRECISIONS,
+    Bias,
+    Gop,
+    InrSize,
+    Manifest,
+    Model,
+    Source,
+    Training,
+    bias_name,
+    inr_name,
+    weight_name,
+)
 from actinr.engines.patch_mlp import MIN_EXPONENT
 
 BIAS_INTERPOLATION = "cubic"  # benchmarks/bias_rate.py: cubic is 6-12 dB closer to exact than linear at the same S >= 2
-
-
-def _f(default, help: str, **meta):
-    return field(default=default, metadata={"help": help, **meta})
 
 
 @dataclass
 class ExportConfig:
     """How to pack a run (stored in the bundle's manifest under "export")."""
 
-    precision: str = _f("fp32", "weight storage and preferred decoder graph: fp32, or fp16 (half the size; "
-                                "matmuls in fp16, Gabor activations in fp32)", choices=tuple(B.PRECISIONS))
-    bias_rate: int = _f(4, "bias-INR samples per frame interval in the baked tables (see README: 4 is "
-                           "indistinguishable from exact biases in slow motion)", metavar="S")
-    exact_bias: bool = _f(False, "also embed the bias-INR itself (graph + parameters) for exact biases at any time")
-    tensorrt: bool = _f(False, "also build a TensorRT plan for this machine's GPU (needs tensorrt and a CUDA GPU)")
+    precision: str = option("fp32", "weight storage and preferred decoder graph: fp32, or fp16 (half the size; "
+                                    "matmuls in fp16, Gabor activations in fp32)", choices=tuple(PRECISIONS))
+    bias_rate: int = option(4, "bias-INR samples per frame interval in the baked tables (see README: 4 is "
+                               "indistinguishable from exact biases in slow motion)", metavar="S")
+    exact_bias: bool = option(False, "also embed the bias-INR itself (graph + parameters) for exact biases at any "
+                                     "time")
+    tensorrt: bool = option(False, "also build a TensorRT plan for this machine's GPU (needs tensorrt and a CUDA GPU)")
 
     def validate(self) -> None:
-        if self.precision not in B.PRECISIONS:
-            raise ActinrError(f"--precision must be one of {', '.join(B.PRECISIONS)}, got {self.precision!r}")
+        if self.precision not in PRECISIONS:
+            raise ActinrError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if not 1 <= self.bias_rate <= 64:
             raise ActinrError(f"--bias-rate must be between 1 and 64 samples per frame interval, got {self.bias_rate}")
 
 
-def _manifest(run, cfg: ExportConfig, gops: int, first_model) -> dict:
+def run_manifest(run, cfg: ExportConfig, gops: int) -> Manifest:
+    """The manifest of the bundle of ``run``'s first ``gops`` GOPs."""
     from actinr.train.run import package_version
 
-    src, tc, layout = run.source, run.config, run.layout
+    src, tc = run.source, run.config
     spans = run.spans[:gops]
-    bias = {"rate": cfg.bias_rate, "dtype": B.PRECISIONS[cfg.precision], "interpolation": BIAS_INTERPOLATION,
-            "exact": cfg.exact_bias}
-    if cfg.exact_bias:
-        inr = first_model.bias_inrs[0]
-        bias["inr"] = {"freqs": int(inr.freqs.numel()), "latent": int(inr.latent.shape[1])}
-    return {
-        "producer": f"actinr {package_version()}",
-        "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "source": {"name": Path(src["path"]).name, "width": src["width"], "height": src["height"],
-                   "fps": src["fps"], "frames": spans[-1][1] + 1, "start": src["start"]},
-        "patch": {"size": layout.patch, "overlap": layout.overlap, "nx": layout.nx, "ny": layout.ny,
-                  "count": layout.count},
-        "model": {"hidden": tc.hidden, "layers": tc.layers, "w0": tc.w0, "s0": tc.s0, "min_exponent": MIN_EXPONENT},
-        "gops": [{"first": a, "last": b} for a, b in spans],
-        "precision": cfg.precision,
-        "bias": bias,
-        "training": {"task": tc.task, "config": tc.to_json(), "results": run.results[:gops]},
-        "export": dataclasses.asdict(cfg),
-    }
+    return Manifest(
+        source=Source(Path(src.path).name, src.width, src.height, src.fps, spans[-1][1] + 1, src.start),
+        layout=run.layout,
+        model=Model(tc.hidden, tc.layers, tc.w0, tc.s0, MIN_EXPONENT),
+        gops=tuple(Gop(a, b) for a, b in spans),
+        precision=cfg.precision,
+        bias=Bias(cfg.bias_rate, PRECISIONS[cfg.precision], BIAS_INTERPOLATION,
+                  InrSize(bias_inr.FREQS, bias_inr.LATENT) if cfg.exact_bias else None),
+        producer=f"actinr {package_version()}",
+        created=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        training=Training(tc.task, tc.to_json(), tuple(r.to_json() for r in run.results[:gops])),
+        export=dataclasses.asdict(cfg),
+    )
 
 
 def export_run(run_path, out, cfg: ExportConfig | None = None, progress: bool = False) -> dict:
@@ -98,34 +106,30 @@ def export_run(run_path, out, cfg: ExportConfig | None = None, progress: bool = 
     if not run.complete:
         notes.append(f"the run is incomplete: exporting the {gops} fitted GOPs of {len(run.spans)} "
                      f"(frames 0-{run.spans[gops - 1][1]})")
-    tc = run.config
-    first_model = run.load_model(0)
-    writer = B.BundleWriter(_manifest(run, cfg, gops, first_model))
-    for prec, name in B.DECODER_GRAPHS.items():
-        writer.add_bytes(name, "onnx", decoder_graph(run.layout.count, tc.hidden, tc.layers, tc.w0, tc.s0, prec)
-                         .SerializeToString())
-    if cfg.exact_bias:
-        inr = writer.manifest["bias"]["inr"]
-        writer.add_bytes(B.BIAS_GRAPH, "onnx", bias_graph(run.layout.count, tc.hidden, tc.layers, inr["freqs"],
-                                                          inr["latent"]).SerializeToString())
-    wdtype = np.dtype(B.PRECISIONS[cfg.precision])
+    manifest = run_manifest(run, cfg, gops)
+    m, patches = manifest.model, manifest.patches
+    writer = BundleWriter(manifest.to_json())
+    for prec, name in DECODER_GRAPHS.items():
+        writer.add_bytes(name, "onnx", decoder_graph(patches, m, prec).SerializeToString())
+    if manifest.bias.exact:
+        writer.add_bytes(BIAS_GRAPH, "onnx", bias_graph(patches, m, manifest.bias.inr).SerializeToString())
+    wdtype = np.dtype(PRECISIONS[cfg.precision])
     for g in tqdm(range(gops), desc="export", unit="GOP", disable=not progress, leave=False):
-        model = first_model if g == 0 else run.load_model(g)
-        hidden = [torch.stack([a, b], 1) for a, b in zip(model.hid_re, model.hid_im)]  # (P, 2, h, 2h) each
-        for i, w in enumerate([model.w1, *hidden, model.wout]):
-            writer.add_array(B.weight_name(g, i), w.detach().numpy().astype(wdtype))
+        model = run.load_model(g)
+        for i, w in enumerate(model.stored_weights()):
+            writer.add_array(weight_name(g, i), w.astype(wdtype))
         for i, table in enumerate(bake_biases(model, run.spans[g], cfg.bias_rate, wdtype)):
-            writer.add_array(B.bias_name(g, i), table)
-        if cfg.exact_bias:
+            writer.add_array(bias_name(g, i), table)
+        if manifest.bias.exact:
             for i, inr in enumerate(model.bias_inrs):
-                for param in B.INR_PARAMS:
-                    writer.add_array(B.inr_name(g, i, param), getattr(inr, param).detach().numpy())
+                for param, value in inr.params().items():
+                    writer.add_array(inr_name(g, i, param), value.detach().numpy())
     if builder is not None:
-        graph = writer.section_bytes(B.DECODER_GRAPHS[cfg.precision])
-        key, plan = builder.build(graph, run.layout, progress=progress)
-        writer.add_bytes(B.plan_name(key["compute_capability"], key["tensorrt"]), "tensorrt-plan", plan,
-                         precision=cfg.precision, **key)
+        plan = builder.plan(cfg.precision)
+        writer.add_bytes(plan.name, "tensorrt-plan",
+                         builder.build(writer.section_bytes(DECODER_GRAPHS[cfg.precision]), run.layout,
+                                       progress=progress), **plan.meta())
     size = writer.write(out)
-    bundle = B.load(out)  # read back: what we wrote must pass the reader's checks
+    bundle = load(out)  # read back: what we wrote must pass the reader's checks
     return {"path": str(out), "bytes": size, "notes": notes, "sections": len(bundle.sections),
-            "plans": [s.name for s in bundle.sections.values() if s.kind == "tensorrt-plan"]}
+            "plans": [p.name for p in bundle.manifest.plans]}

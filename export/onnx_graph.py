@@ -9,7 +9,7 @@ is strongly typed, the form TensorRT 10/11 builds with ``STRONGLY_TYPED``.
 Decoder (opset 17), ``P`` patches fixed, ``N`` points per patch dynamic::
 
     coords    float32   (P, N, 2)        local coordinates (engines/grid.py)
-    weight_i  fp32|fp16 (P, in_i, out_i) realified matmuls (engines/bundle.py layer_shapes)
+    weight_i  fp32|fp16 (P, in_i, out_i) realified matmuls (engines/patch_mlp.py layer_shapes)
     bias_i    float32   (P, 1, out_i)    the biases at one time
     rgb       float32   (P, N, 3)        output, before blending and clamping
 
@@ -20,6 +20,11 @@ arguments, the biases and sin/cos/exp stay fp32: the phase ``w0 u`` and the
 envelope ``exp(-s0^2 |u|^2)`` are the precision-sensitive part. The first
 layer's matmul (K = 2, a few multiply-adds per pixel) also stays fp32, with its
 fp16 weights cast up, so sample positions are not rounded to fp16's 1/2048.
+
+The bias graph is engines/bias_inr.py :func:`~actinr.engines.bias_inr.forward`
+itself: :class:`OnnxOps` gives that function ONNX nodes for the operations it
+is written in, so the graph cannot drift from the model; its inputs take the
+shapes of the same table (``Model.inr_shapes``).
 """
 
 from __future__ import annotations
@@ -28,26 +33,19 @@ import math
 
 import numpy as np
 
-from actinr.engines.bundle import INR_PARAMS, layer_shapes
-from actinr.engines.errors import missing_package
+from actinr.engines import bias_inr
+from actinr.engines.errors import optional_import
+from actinr.engines.manifest import InrSize, Model
 from actinr.engines.patch_mlp import MIN_EXPONENT
 
 OPSET = 17
-
-
-def _onnx():
-    try:
-        import onnx
-    except ImportError:
-        raise missing_package("onnx") from None
-    return onnx
 
 
 class _Builder:
     """Appends nodes with generated output names; constants become initializers."""
 
     def __init__(self):
-        self.onnx = _onnx()
+        self.onnx = optional_import("onnx")
         self.nodes, self.inits, self._n = [], [], 0
 
     def _name(self, hint: str) -> str:
@@ -92,13 +90,14 @@ def _gabor(b: _Builder, x: str, width: int, w0: float, s0: float, first: bool) -
     return b.op("Concat", b.op("Mul", env, b.op("Cos", phase)), b.op("Mul", env, b.op("Sin", phase)), axis=-1)
 
 
-def decoder_graph(patches: int, hidden: int, layers: int, w0: float, s0: float, precision: str = "fp32"):
+def decoder_graph(patches: int, model: Model, precision: str = "fp32"):
     """The decoder as an ``onnx.ModelProto`` (see the module docstring for its inputs and output)."""
     b = _Builder()
     T = b.onnx.TensorProto
     half = precision == "fp16"
     wtype = T.FLOAT16 if half else T.FLOAT
-    shapes = layer_shapes(hidden, layers)
+    shapes = model.layer_shapes
+    w0, s0 = model.w0, model.s0
     vi = b.onnx.helper.make_tensor_value_info
     inputs = [vi("coords", T.FLOAT, [patches, "points", 2])]
     inputs += [vi(f"weight_{i}", wtype, [patches, fin, fout]) for i, (fin, fout) in enumerate(shapes)]
@@ -119,37 +118,64 @@ def decoder_graph(patches: int, hidden: int, layers: int, w0: float, s0: float, 
                    f"ActINR batched patch MLP, {precision}: coords (P, N, 2) -> rgb (P, N, 3)")
 
 
-def _gelu(b: _Builder, x: str) -> str:
-    """Exact (erf) GELU, torch.nn.functional.gelu's default; opset 17 has no Gelu op."""
-    e = b.op("Erf", b.op("Mul", x, b.const(1.0 / math.sqrt(2.0))))
-    return b.op("Mul", b.op("Mul", x, b.const(0.5)), b.op("Add", e, b.const(1.0)))
+class OnnxOps:
+    """engines/bias_inr.py's operations as ONNX nodes: each call appends one and returns its output's name.
+
+    Python numbers become float32 initializers.
+    """
+
+    def __init__(self, b: _Builder):
+        self.b = b
+
+    def _in(self, x) -> str:
+        return self.b.const(x) if isinstance(x, (int, float)) else x
+
+    def _op(self, op: str, *xs, **attrs) -> str:
+        return self.b.op(op, *(self._in(x) for x in xs), **attrs)
+
+    def matmul(self, a, b):
+        return self._op("MatMul", a, b)
+
+    def add(self, a, b):
+        return self._op("Add", a, b)
+
+    def mul(self, a, b):
+        return self._op("Mul", a, b)
+
+    def cos(self, x):
+        return self._op("Cos", x)
+
+    def sin(self, x):
+        return self._op("Sin", x)
+
+    def concat(self, xs, axis: int):
+        return self._op("Concat", *xs, axis=axis)
+
+    def unsqueeze(self, x, axis: int):
+        return self._op("Unsqueeze", x, self.b.const([axis], np.int64))
+
+    def gelu(self, x):
+        """Exact (erf) GELU, torch.nn.functional.gelu's default; opset 17 has no Gelu op."""
+        e = self._op("Erf", self.mul(x, 1.0 / math.sqrt(2.0)))
+        return self.mul(self.mul(x, 0.5), self.add(e, 1.0))
 
 
-def bias_graph(patches: int, hidden: int, layers: int, freqs: int = 40, latent: int = 10):
+def bias_graph(patches: int, model: Model, inr: InrSize | None = None):
     """Every module's exact bias-INR: ``t`` (T,) local times -> ``bias_i`` (P, T, out_i).
 
-    Inputs per module i: ``inr_i.<param>`` for the parameters in engines/bundle.py INR_PARAMS.
-    Mirrors train/model.py BiasINR.forward.
+    Inputs per module i: ``inr_i.<param>`` for engines/bias_inr.py PARAMS, shaped as ``model.inr_shapes``;
+    the nodes are engines/bias_inr.py :func:`forward` run through :class:`OnnxOps`.
     """
+    inr = inr or InrSize()
     b = _Builder()
     T = b.onnx.TensorProto
     vi = b.onnx.helper.make_tensor_value_info
+    ops = OnnxOps(b)
     inputs = [vi("t", T.FLOAT, ["times"])]
     outputs = []
-    tcol = b.op("Unsqueeze", "t", b.const([1], np.int64))  # (T, 1)
-    for i, (_, w) in enumerate(layer_shapes(hidden, layers)):
-        shapes = {"freqs": [freqs], "latent": [patches, latent], "base": [patches, w], "w_t": [2 * freqs, w],
-                  "w_z": [latent, w], "b_1": [w], "w_2": [w, w], "b_2": [w], "w_3": [w, w], "b_3": [w]}
-        p = {k: f"inr_{i}.{k}" for k in INR_PARAMS}
-        inputs += [vi(p[k], T.FLOAT, shapes[k]) for k in INR_PARAMS]
-        ang = b.op("Mul", b.op("Mul", tcol, p["freqs"]), b.const(2.0 * math.pi))  # (T, B)
-        feats = b.op("Concat", b.op("Cos", ang), b.op("Sin", ang), axis=-1)  # (T, 2B)
-        ht = b.op("Unsqueeze", b.op("MatMul", feats, p["w_t"]), b.const([0], np.int64))  # (1, T, W)
-        hz = b.op("Unsqueeze", b.op("MatMul", p["latent"], p["w_z"]), b.const([1], np.int64))  # (P, 1, W)
-        h = _gelu(b, b.op("Add", b.op("Add", ht, hz), p["b_1"]))  # (P, T, W)
-        h = _gelu(b, b.op("Add", b.op("MatMul", h, p["w_2"]), p["b_2"]))
-        out = b.op("Add", b.op("MatMul", h, p["w_3"]), p["b_3"])
-        base = b.op("Unsqueeze", p["base"], b.const([1], np.int64))  # (P, 1, W)
-        b.op("Add", base, out, name=f"bias_{i}")
-        outputs.append(vi(f"bias_{i}", T.FLOAT, [patches, "times", w]))
+    for i, (shapes, width) in enumerate(zip(model.inr_shapes(patches, inr), model.widths)):
+        p = {k: f"inr_{i}.{k}" for k in bias_inr.PARAMS}
+        inputs += [vi(p[k], T.FLOAT, list(shapes[k])) for k in bias_inr.PARAMS]
+        b.op("Identity", bias_inr.forward(p, "t", ops), name=f"bias_{i}")  # (P, T, W)
+        outputs.append(vi(f"bias_{i}", T.FLOAT, [patches, "times", width]))
     return b.model("actinr_bias_inr", inputs, outputs, "ActINR bias-INRs: local time t (T,) -> bias_i (P, T, out_i)")

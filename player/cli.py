@@ -14,10 +14,10 @@ from .controls import keys_help
 
 DEMO = Path(__file__).with_name("data") / "demo.engine"  # made by `make demo-model` (see Makefile)
 
-PLAY_DESCRIPTION = ("Play an ActINR bundle in real time at any size and speed, or render it to a video file.\n"
+DESCRIPTION = ("Play an ActINR bundle in real time at any size and speed, or render it to a video file.\n"
                     "Without MODEL it plays the demo bundle shipped with actinr (1 s of carphone).")
 
-PLAY_EPILOG = f"""keys (as in mpv):
+EPILOG = f"""keys (as in mpv):
 {keys_help()}
 
 examples:
@@ -30,6 +30,7 @@ examples:
 
 
 def add_play_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description, parser.epilog = DESCRIPTION, EPILOG
     parser.add_argument("model", nargs="?", help="a .engine bundle from actinr export (default: the demo bundle)")
     add_config_flags(parser, PlayConfig)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or status lines")

@@ -3,47 +3,44 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from actinr.engines.config import option
 from actinr.engines.errors import ActinrError
 from actinr.engines.media import parse_size
 
 from .clock import MAX_SPEED, MIN_SPEED
 
 
-def _f(default, help: str, **meta):
-    return field(default=default, metadata={"help": help, **meta})
-
-
 @dataclass
 class PlayConfig:
     """Playback (a window) or headless rendering (``output``) of one bundle."""
 
-    size: str | None = _f(None, "fixed render size WxH, scaled to the window for display; by default frames "
+    size: str | None = option(None, "fixed render size WxH, scaled to the window for display; by default frames "
                                 "are rendered at the window's pixel size (or the source size with --output)",
                           metavar="WxH")
-    speed: float = _f(1.0, "playback speed (0.5 = half speed, 2 = double)", metavar="X")
-    slowmo: float | None = _f(None, "slow motion: play N times slower (speed 1/N); no optical flow, the INR "
+    speed: float = option(1.0, "playback speed (0.5 = half speed, 2 = double)", metavar="X")
+    slowmo: float | None = option(None, "slow motion: play N times slower (speed 1/N); no optical flow, the INR "
                                     "is continuous in time", metavar="N")
-    start: float = _f(0.0, "start at this many seconds into the clip", metavar="T")
-    loop: bool = _f(False, "loop playback (and --duration past the end of the clip wraps)")
-    pause: bool = _f(False, "start paused")
-    vsync: bool = _f(True, "wait for the display's refresh (--no-vsync to measure speed)")
-    fullscreen: bool = _f(False, "start fullscreen")
-    osd: bool = _f(True, "show the on-screen line (the o key toggles it)")
-    interop: bool = _f(True, "on a CUDA decoder, hand frames to OpenGL through CUDA-GL interop (--no-interop "
+    start: float = option(0.0, "start at this many seconds into the clip", metavar="T")
+    loop: bool = option(False, "loop playback (and --duration past the end of the clip wraps)")
+    pause: bool = option(False, "start paused")
+    vsync: bool = option(True, "wait for the display's refresh (--no-vsync to measure speed)")
+    fullscreen: bool = option(False, "start fullscreen")
+    osd: bool = option(True, "show the on-screen line (the o key toggles it)")
+    interop: bool = option(True, "on a CUDA decoder, hand frames to OpenGL through CUDA-GL interop (--no-interop "
                              "copies through the host, to compare)")
-    backend: str = _f("auto", "decoder backend: auto, tensorrt, onnxruntime-cuda, torch-cuda, torch-cpu or "
+    backend: str = option("auto", "decoder backend: auto, tensorrt, onnxruntime-cuda, torch-cuda, torch-cpu or "
                               "onnxruntime-cpu")
-    device: str = _f("auto", "auto, cpu, cuda or cuda:N")
-    precision: str = _f("auto", "auto, fp32 or fp16 (GPU backends)")
-    exact_bias: bool = _f(False, "evaluate the bundle's bias-INR instead of its baked tables")
-    output: str | None = _f(None, "render to this video file (mp4, mkv or mov) instead of a window; needs no "
+    device: str = option("auto", "auto, cpu, cuda or cuda:N")
+    precision: str = option("auto", "auto, fp32 or fp16 (GPU backends)")
+    exact_bias: bool = option(False, "evaluate the bundle's bias-INR instead of its baked tables")
+    output: str | None = option(None, "render to this video file (mp4, mkv or mov) instead of a window; needs no "
                                   "display", metavar="FILE")
-    fps: float | None = _f(None, "--output frame rate (default: the source's)", metavar="F")
-    duration: float | None = _f(None, "--output length in seconds of output video (default: to the end of "
+    fps: float | None = option(None, "--output frame rate (default: the source's)", metavar="F")
+    duration: float | None = option(None, "--output length in seconds of output video (default: to the end of "
                                       "the clip at the chosen speed)", metavar="D")
-    screenshots: str = _f(".", "folder for screenshots (the s key)", metavar="DIR")
+    screenshots: str = option(".", "folder for screenshots (the s key)", metavar="DIR")
 
     @property
     def play_speed(self) -> float:

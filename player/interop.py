@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from actinr.engines.errors import ActinrError
+from actinr.engines.errors import ActinrError, optional_import
 
 from .headless import to_numpy
 
@@ -38,14 +38,8 @@ class Uploader:
 
 
 def _cudart():
-    try:
-        from cuda.bindings import runtime as cudart  # cuda-python >= 12.6
-    except ImportError:
-        try:
-            from cuda import cudart  # older cuda-python layout
-        except ImportError:
-            raise ActinrError("cuda-python is not installed (pip install 'actinr[gpu]')") from None
-    return cudart
+    # cuda-python >= 12.6 moved the runtime bindings; older releases have cuda.cudart
+    return optional_import(("cuda.bindings.runtime", "cuda.cudart"), "gpu", "cuda-python")
 
 
 class CudaGLUploader(Uploader):

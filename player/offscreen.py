@@ -161,7 +161,7 @@ class OffscreenGL:
         self.egl.eglDestroyContext(self.display, self.context)  # the display stays initialised: another
         self.context = None  # OffscreenGL on the same device shares it (EGL does not count references)
 
-    def __enter__(self) -> "OffscreenGL":
+    def __enter__(self) -> OffscreenGL:
         return self
 
     def __exit__(self, *exc) -> None:

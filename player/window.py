@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from actinr.engines.errors import ActinrError, missing_package
+from actinr.engines.errors import ActinrError, optional_import
 from actinr.engines.media import write_png
 
 from .clock import PlaybackClock
@@ -33,10 +33,7 @@ REPEATING = {"left", "right", "shift+left", "shift+right", "[", "]", "{", "}", "
 
 
 def import_glfw():
-    try:
-        import glfw
-    except ImportError:
-        raise missing_package("glfw") from None
+    glfw = optional_import("glfw")
     glfw.ERROR_REPORTING = "ignore"  # we read glfwGetError where a call fails and raise our own error
     return glfw
 
@@ -142,7 +139,7 @@ class Player:
         if _open_players == 0:
             glfw.terminate()
 
-    def __enter__(self) -> "Player":
+    def __enter__(self) -> Player:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,1 +1,1 @@
-"""Training side of actinr: video input/output, the ActINR model, fitting, metrics."""
+"""Training side of actinr: video input, the ActINR model, fitting, the run folder, metrics, the renderer, eval."""

@@ -10,7 +10,7 @@ from actinr.engines.errors import ActinrError
 
 from .config import TrainConfig
 
-TRAIN_EPILOG = """examples:
+EPILOG = """examples:
   actinr train clip.mp4 -o run/                       fit the whole clip
   actinr train clip.mp4 -o run/ --frames 20 --iters 500
   actinr train clip.mp4 -o run/ --task interp --every 2
@@ -20,6 +20,7 @@ Ctrl-C stops after the current step and writes a resumable checkpoint."""
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
     parser.add_argument("source", nargs="?", help="video file (mp4/mkv/avi/mov) or folder of PNG/JPEG frames")
     parser.add_argument("-o", "--output", required=True, metavar="RUN", help="run folder to write")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in RUN")
@@ -44,8 +45,8 @@ def run_train(args: argparse.Namespace) -> int:
         return 130
     if not args.quiet:
         done = run.results
-        mean = sum(r["psnr"] for r in done) / len(done)
-        secs = sum(r["seconds"] for r in done)
+        mean = sum(r.psnr for r in done) / len(done)
+        secs = sum(r.seconds for r in done)
         print(f"{run.path}: {len(done)} GOPs, mean fit PSNR {mean:.2f} dB, {secs:.1f} s of training")
     return 0
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from actinr.engines.config import option
 
 TASKS = ("regress", "interp", "denoise", "inpaint")
 MASKS = ("center", "boxes")
-
-
-def _f(default, help: str, **meta):
-    return field(default=default, metadata={"help": help, **meta})
 
 
 @dataclass
@@ -18,29 +16,29 @@ class TrainConfig:
     """How to fit ActINR to a clip (defaults chosen by measurement: see README "Defaults")."""
 
     source: str = ""
-    start: int = _f(0, "first source frame to fit")
-    frames: int | None = _f(None, "number of frames to fit (default: to the end of the clip)")
-    resize: str | None = _f(None, "resize the source frames to WxH before fitting", metavar="WxH")
-    gop: int = _f(10, "frames per group of pictures (GOPs overlap by one frame)")
-    iters: int = _f(2000, "optimisation steps per GOP")
-    hidden: int = _f(32, "hidden width h of each patch MLP (complex units; realified width 2h)")
-    layers: int = _f(1, "number of complex hidden layers")
-    patch: int = _f(0, "patch size in pixels (0: chosen from the resolution)")
-    overlap: int = _f(0, "pixels shared by neighbouring patches, blended bilinearly (removes seams)")
-    w0: float = _f(5.0, "WIRE frequency omega_0 of the Gabor activations")
-    s0: float = _f(7.0, "WIRE scale s_0 of the Gabor activations")
-    time_freq: float = _f(1.0, "standard deviation of the bias-INRs' 40 Gaussian time frequencies "
+    start: int = option(0, "first source frame to fit")
+    frames: int | None = option(None, "number of frames to fit (default: to the end of the clip)")
+    resize: str | None = option(None, "resize the source frames to WxH before fitting", metavar="WxH")
+    gop: int = option(10, "frames per group of pictures (GOPs overlap by one frame)")
+    iters: int = option(2000, "optimisation steps per GOP")
+    hidden: int = option(32, "hidden width h of each patch MLP (complex units; realified width 2h)")
+    layers: int = option(1, "number of complex hidden layers")
+    patch: int = option(0, "patch size in pixels (0: chosen from the resolution)")
+    overlap: int = option(0, "pixels shared by neighbouring patches, blended bilinearly (removes seams)")
+    w0: float = option(5.0, "WIRE frequency omega_0 of the Gabor activations")
+    s0: float = option(7.0, "WIRE scale s_0 of the Gabor activations")
+    time_freq: float = option(1.0, "standard deviation of the bias-INRs' 40 Gaussian time frequencies "
                                "(cycles per GOP): lower is smoother in time")
-    lr: float = _f(5e-3, "Adam learning rate at the start of each GOP")
-    lr_decay: float = _f(0.1, "factor the learning rate decays by over a GOP's iterations")
-    batch: int = _f(128, "random pixels per patch and frame in each step")
-    task: str = _f("regress", "what to fit", choices=TASKS)
-    every: int = _f(2, "interp: fit frames 0, k, 2k, ... only (k = --every)")
-    noise: float = _f(0.1, "denoise: standard deviation of the Gaussian noise added to the frames (0..1 scale)")
-    mask: str = _f("center", "inpaint: which pixels are hidden from the loss", choices=MASKS)
-    seed: int = _f(0, "random seed (fits are deterministic for a given seed, device and thread count)")
-    device: str = _f("auto", "where to train", choices=("auto", "cpu", "cuda"))
-    compile: bool = _f(True, "fuse the patch MLP with torch.compile (about 3.5x faster on CPU; falls back to "
+    lr: float = option(5e-3, "Adam learning rate at the start of each GOP")
+    lr_decay: float = option(0.1, "factor the learning rate decays by over a GOP's iterations")
+    batch: int = option(128, "random pixels per patch and frame in each step")
+    task: str = option("regress", "what to fit", choices=TASKS)
+    every: int = option(2, "interp: fit frames 0, k, 2k, ... only (k = --every)")
+    noise: float = option(0.1, "denoise: standard deviation of the Gaussian noise added to the frames (0..1 scale)")
+    mask: str = option("center", "inpaint: which pixels are hidden from the loss", choices=MASKS)
+    seed: int = option(0, "random seed (fits are deterministic for a given seed, device and thread count)")
+    device: str = option("auto", "where to train", choices=("auto", "cpu", "cuda"))
+    compile: bool = option(True, "fuse the patch MLP with torch.compile (about 3.5x faster on CPU; falls back to "
                              "eager PyTorch where compiling fails, e.g. without a C++ compiler)")
 
     def validate(self) -> None:
@@ -50,7 +48,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "TrainConfig":
+    def from_json(cls, data: dict) -> TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - names
         if unknown:

@@ -1,7 +1,7 @@
 """``actinr eval``: render a fitted run and compare it with its source clip.
 
-Every frame is rendered through the shared sampling grid (engines/grid.py), as
-uint8 as a player would show it, and scored with PSNR, SSIM and (when the
+Every frame is rendered by train/render.py's :class:`RunRenderer` through the
+shared sampling grid (engines/grid.py), as uint8 as a player would show it, and scored with PSNR, SSIM and (when the
 frame is large enough) MS-SSIM. The task decides the reference: the clean clip
 for denoising, the whole frame (and the hidden region alone) for inpainting,
 and for interpolation the held-out frames are reported apart, next to two
@@ -24,66 +24,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from actinr.engines.errors import ActinrError
 from actinr.engines.files import write_atomic
-from actinr.engines.grid import FULL_VIEW, sample_grid
-from actinr.engines.patch_mlp import decode
+from actinr.engines.media import parse_size
+from actinr.engines.timeline import gop_for_frame
 
 from . import metrics
-from .gop import gop_for_frame, local_time
+from .render import RunRenderer
 from .run import Run
 from .tasks import inpaint_mask, training_targets
-from .video import parse_size, read_video, resize_frames
-
-
-class RunRenderer:
-    """Renders frame positions of a fitted run at any size; caches GOP models and grids."""
-
-    def __init__(self, run: Run, device="cpu", chunk: int = 8192):
-        if run.gops_done == 0:
-            raise ActinrError(f"{run.path}: no GOP has finished fitting yet")
-        self.run, self.device, self.chunk = run, torch.device(device), chunk
-        self._models: dict[int, torch.nn.Module] = {}
-        self._grids: dict[tuple, tuple] = {}
-
-    def model(self, g: int):
-        if g not in self._models:
-            self._models[g] = self.run.load_model(g, self.device)
-        return self._models[g]
-
-    def grid(self, size, viewport=FULL_VIEW):
-        key = (tuple(size), tuple(viewport))
-        if key not in self._grids:
-            grid = sample_grid(self.run.layout, size, viewport)
-            self._grids[key] = (torch.from_numpy(grid.coords).to(self.device),
-                                torch.from_numpy(grid.pixel).to(self.device),
-                                torch.from_numpy(grid.weight).to(self.device), grid.width, grid.height)
-        return self._grids[key]
-
-    @torch.no_grad()
-    def render(self, f: float, size=None, viewport=FULL_VIEW, biases=None) -> torch.Tensor:
-        """Frame position ``f`` (relative to the clip start) -> float (H, W, 3) in [0, 1].
-
-        ``biases`` ``[(P, width), ...]`` replaces the bias-INRs' output (e.g. baked biases).
-        """
-        spans = self.run.spans[: self.run.gops_done]
-        g = gop_for_frame(spans, f)
-        t = torch.tensor([float(local_time(spans[g], f))], dtype=torch.float32, device=self.device)
-        model = self.model(g)
-        size = size or (self.run.source["width"], self.run.source["height"])
-        coords, pixel, weight, w, h = self.grid(size, viewport)
-        biases = model.biases(t) if biases is None else [b[:, None].to(self.device) for b in biases]  # [(P, 1, width)]
-        weights = model.weights()
-        img = torch.zeros(w * h + 1, 3, device=self.device)  # the last row collects padded entries
-        for s in range(0, coords.shape[1], self.chunk):
-            c = coords[:, None, s:s + self.chunk]  # (P, 1, n, 2)
-            out = decode(c, weights, biases, model.w0, model.s0)[:, 0]  # (P, n, 3)
-            vals = out * weight[:, s:s + self.chunk, None]
-            img.index_add_(0, pixel[:, s:s + self.chunk].reshape(-1), vals.reshape(-1, 3))
-        return img[:-1].view(h, w, 3).clamp_(0.0, 1.0)
-
-    def render_uint8(self, f: float, size=None, viewport=FULL_VIEW, biases=None) -> np.ndarray:
-        return (self.render(f, size, viewport, biases) * 255.0).round().to(torch.uint8).cpu().numpy()
+from .video import read_video, resize_frames
 
 
 def _scores(img: torch.Tensor, ref: torch.Tensor) -> dict:
@@ -110,9 +59,9 @@ def evaluate(run_path, size: str | tuple | None = None, device: str = "cpu", pro
     cfg, src = run.config, run.source
     renderer = RunRenderer(run, device)
     count = run.spans[run.gops_done - 1][1] + 1  # frames covered by the fitted GOPs
-    fitted_size = (src["width"], src["height"])
+    fitted_size = (src.width, src.height)
     resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
-    clip = read_video(src["path"], cfg.start, src["count"], resize)
+    clip = read_video(src.path, cfg.start, src.count, resize)
     frames = clip.frames[:count]  # what the model was fitted to (before noise/masks)
     out_size = parse_size(size, "--size") if isinstance(size, str) else (tuple(size) if size else fitted_size)
 
@@ -120,7 +69,7 @@ def evaluate(run_path, size: str | tuple | None = None, device: str = "cpu", pro
                     "gops_fitted": run.gops_done, "gops": len(run.spans)}
     sr = out_size != fitted_size
     if sr:
-        original = read_video(src["path"], cfg.start, count).frames
+        original = read_video(src.path, cfg.start, count).frames
         reference = resize_frames(original, out_size) if original.shape[2:0:-1] != out_size else original
         if original.shape[2:0:-1] != fitted_size:
             low = frames

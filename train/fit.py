@@ -22,13 +22,14 @@ from tqdm.auto import tqdm
 
 from actinr.engines.errors import ActinrError
 from actinr.engines.grid import patch_windows
+from actinr.engines.media import parse_size
 from actinr.engines.patch_mlp import decode
 
 from .config import TrainConfig, auto_patch
 from .model import GOPModel
-from .run import Run, load_tensors, save_tensors
+from .run import GopResult, ResumePoint, Run, RunSource, load_tensors, save_tensors
 from .tasks import fitted_frames, spans_for, training_targets
-from .video import parse_size, read_video
+from .video import read_video
 
 
 class Interrupted(Exception):
@@ -36,7 +37,7 @@ class Interrupted(Exception):
 
     def __init__(self, run: Run):
         r = run.resume
-        super().__init__(f"interrupted in GOP {r['gop'] + 1}/{len(run.spans)} at step {r['iter']}; "
+        super().__init__(f"interrupted in GOP {r.gop + 1}/{len(run.spans)} at step {r.step}; "
                          f"continue with: actinr train --resume -o {run.path}")
         self.run = run
 
@@ -93,7 +94,7 @@ class _StopFlag:
             signal.signal(signal.SIGINT, self._old)
 
 
-def new_run(cfg: TrainConfig, out: Path) -> tuple[Run, "object"]:
+def new_run(cfg: TrainConfig, out: Path) -> tuple[Run, object]:
     if (out / "config.json").exists():
         raise ActinrError(f"{out} already holds a run; continue it with --resume or choose another -o")
     resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
@@ -102,10 +103,9 @@ def new_run(cfg: TrainConfig, out: Path) -> tuple[Run, "object"]:
     count = clip.frames.shape[0]
     if cfg.task == "interp" and count <= cfg.every:
         raise ActinrError(f"--task interp --every {cfg.every} needs more than {cfg.every} frames, got {count}")
-    source = dict(path=str(Path(cfg.source).resolve()), width=w, height=h, fps=clip.fps, total=clip.total,
-                  start=cfg.start, count=count)
+    source = RunSource(str(Path(cfg.source).resolve()), w, h, clip.fps, clip.total, cfg.start, count)
     run = Run(out, cfg, source, cfg.patch or auto_patch(w, h), spans_for(cfg, count), fitted_frames(cfg, count))
-    run.layout  # validates patch and overlap before anything is written
+    _ = run.layout  # validates patch and overlap before anything is written
     return run, clip
 
 
@@ -133,7 +133,7 @@ def _train(cfg, out: Path, resume: bool, progress: bool, on_step) -> Run:
             raise ActinrError(f"{out}: this run is already complete ({len(run.spans)} GOPs)")
         cfg = run.config
         resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
-        clip = read_video(run.source["path"], cfg.start, run.source["count"], resize)
+        clip = read_video(run.source.path, cfg.start, run.source.count, resize)
     else:
         run, clip = new_run(cfg, out)
         run.save()
@@ -170,7 +170,7 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + g)
     step0, elapsed = 0, 0.0
     resume_file = run.path / "resume.safetensors"
-    if run.resume is not None and run.resume["gop"] == g:
+    if run.resume is not None and run.resume.gop == g:
         step0, elapsed = _load_resume(resume_file, model, opt, gen)
 
     bar = tqdm(range(step0, cfg.iters), desc=f"GOP {g + 1}/{len(run.spans)}", total=cfg.iters, initial=step0,
@@ -194,7 +194,7 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
             bar.set_postfix_str(f"{psnr_from_mse(ema):.2f} dB")
         if stop.set and step + 1 < cfg.iters:
             _save_resume(resume_file, model, opt, gen, step + 1, elapsed + time.perf_counter() - started)
-            run.resume = {"gop": g, "iter": step + 1}
+            run.resume = ResumePoint(g, step + 1)
             run.save()
             bar.close()
             raise Interrupted(run)
@@ -203,15 +203,15 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
 
     mse = _fit_mse(model, coords, t, tgt, loss_weight)
     save_tensors(run.gop_file(g), model.state_dict(), {"gop": g, "first": first, "last": last})
-    result = dict(gop=g, first=first, last=last, psnr=round(psnr_from_mse(mse), 3), seconds=round(seconds, 2),
-                  params=sum(v.numel() for v in model.parameters()), iters=cfg.iters)
-    run.results = [r for r in run.results if r["gop"] != g] + [result]
+    result = GopResult(g, first, last, round(psnr_from_mse(mse), 3), round(seconds, 2),
+                       sum(v.numel() for v in model.parameters()), cfg.iters)
+    run.results = [r for r in run.results if r.gop != g] + [result]
     run.gops_done, run.resume = g + 1, None
     run.save()
     resume_file.unlink(missing_ok=True)
     if progress:
-        tqdm.write(f"GOP {g + 1}/{len(run.spans)}  frames {first}-{last}  {result['psnr']:.2f} dB (fit)  "
-                   f"{seconds:.1f} s  {result['params']:,} parameters")
+        tqdm.write(f"GOP {g + 1}/{len(run.spans)}  frames {first}-{last}  {result.psnr:.2f} dB (fit)  "
+                   f"{seconds:.1f} s  {result.params:,} parameters")
     return model
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 
 from actinr.engines.errors import ActinrError
-from actinr.engines.timeline import gop_for_frame, local_time  # noqa: F401  (the rule lives with the decoders)
 
 
 def gop_spans(count: int, gop: int) -> list[tuple[int, int]]:

@@ -4,22 +4,30 @@ Per patch, a WIRE-2D MLP (see :mod:`actinr.engines.patch_mlp`) whose weights
 are shared by every frame of the GOP; every linear module's bias is a function
 of the local time ``t`` in [0, 1], produced by that module's bias-INR.
 
-Bias-INR: ``b(t, p) = base_p + MLP([cos 2 pi B t, sin 2 pi B t], z_p)`` with
-40 frozen Gaussian frequencies ``B``, a learned 10-value latent ``z_p`` per
-patch, GELU hidden layers as wide as the target bias. ``base_p`` is a learned
-per-patch offset (an affine skip from the patch identity): it starts at the
-usual linear-layer bias initialisation, so the Gabor atoms start spread over
-the patch instead of all centred at its origin, and the MLP only learns the
+Bias-INR (engines/bias_inr.py, its one forward pass and shape table):
+``b(t, p) = base_p + MLP([cos 2 pi B t, sin 2 pi B t], z_p)`` with 40 frozen
+Gaussian frequencies ``B``, a learned 10-value latent ``z_p`` per patch, GELU
+hidden layers as wide as the target bias. ``base_p`` is a learned per-patch
+offset (an affine skip from the patch identity): it starts at the usual
+linear-layer bias initialisation, so the Gabor atoms start spread over the
+patch instead of all centred at its origin, and the MLP only learns the
 motion, which starts near zero.
+
+A bundle stores a GOP's weights as :meth:`GOPModel.stored_weights` gives them
+and :meth:`GOPModel.load_stored` takes them back (export and the renderer of
+a bundle, train/render.py).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
+from actinr.engines import bias_inr
+from actinr.engines.errors import ActinrError
 from actinr.engines.patch_mlp import decode, realify_hidden
 
 
@@ -31,33 +39,29 @@ class BiasINR(nn.Module):
     """Time -> per-patch bias of one linear module: ``(T,) -> (P, T, width)``."""
 
     def __init__(self, patches: int, width: int, base: torch.Tensor, gen: torch.Generator,
-                 freqs: int = 40, freq_scale: float = 1.0, latent: int = 10):
+                 freqs: int = bias_inr.FREQS, freq_scale: float = 1.0, latent: int = bias_inr.LATENT):
         super().__init__()
-        self.register_buffer("freqs", torch.randn(freqs, generator=gen) * freq_scale)  # frozen
-        self.latent = nn.Parameter(torch.randn(patches, latent, generator=gen) * 0.1)  # (P, L)
+        shape = bias_inr.param_shapes(patches, width, freqs, latent)
+        self.register_buffer("freqs", torch.randn(shape["freqs"], generator=gen) * freq_scale)  # frozen
+        self.latent = nn.Parameter(torch.randn(shape["latent"], generator=gen) * 0.1)  # (P, L)
         self.base = nn.Parameter(base.clone())  # (P, width)
-        fin = 2 * freqs + latent
-        b = 1.0 / math.sqrt(fin)
-        self.w_t = nn.Parameter(_uniform((2 * freqs, width), b, gen))
-        self.w_z = nn.Parameter(_uniform((latent, width), b, gen))
-        self.b_1 = nn.Parameter(_uniform((width,), b, gen))
+        b = 1.0 / math.sqrt(2 * freqs + latent)  # the first layer's fan-in: [features(t), z_p]
+        self.w_t = nn.Parameter(_uniform(shape["w_t"], b, gen))
+        self.w_z = nn.Parameter(_uniform(shape["w_z"], b, gen))
+        self.b_1 = nn.Parameter(_uniform(shape["b_1"], b, gen))
         b = 1.0 / math.sqrt(width)
-        self.w_2 = nn.Parameter(_uniform((width, width), b, gen))
-        self.b_2 = nn.Parameter(_uniform((width,), b, gen))
+        self.w_2 = nn.Parameter(_uniform(shape["w_2"], b, gen))
+        self.b_2 = nn.Parameter(_uniform(shape["b_2"], b, gen))
         # Motion starts small: the last layer is scaled down so b(t) ~ base at first.
-        self.w_3 = nn.Parameter(_uniform((width, width), 0.1 * b, gen))
-        self.b_3 = nn.Parameter(torch.zeros(width))
+        self.w_3 = nn.Parameter(_uniform(shape["w_3"], 0.1 * b, gen))
+        self.b_3 = nn.Parameter(torch.zeros(shape["b_3"]))
 
-    def features(self, t: torch.Tensor) -> torch.Tensor:
-        ang = 2.0 * math.pi * t[:, None] * self.freqs[None, :]  # (T, B)
-        return torch.cat([torch.cos(ang), torch.sin(ang)], dim=-1)  # (T, 2B)
+    def params(self) -> dict[str, torch.Tensor]:
+        """The parameters by their engines/bias_inr.py names."""
+        return {k: getattr(self, k) for k in bias_inr.PARAMS}
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
-        # The first layer on [features(t), z_p] splits into a time part and a patch part.
-        h = (self.features(t) @ self.w_t)[None] + (self.latent @ self.w_z)[:, None] + self.b_1  # (P, T, W)
-        h = nn.functional.gelu(h)
-        h = nn.functional.gelu(h @ self.w_2 + self.b_2)
-        return self.base[:, None, :] + h @ self.w_3 + self.b_3  # (P, T, W)
+        return bias_inr.forward(self.params(), t)  # (P, T, W)
 
 
 class GOPModel(nn.Module):
@@ -104,3 +108,24 @@ class GOPModel(nn.Module):
     def forward(self, coords: torch.Tensor, t: torch.Tensor, decoder=decode) -> torch.Tensor:
         """``decoder`` may be a compiled :func:`decode` (the training loop passes one)."""
         return decoder(coords, self.weights(), self.biases(t), self.w0, self.s0)
+
+    def stored_weights(self) -> list[np.ndarray]:
+        """The weights as a bundle stores them: ``[(P, 2, 2h), (P, 2, h, 2h) per hidden layer, (P, 2h, 3)]``."""
+        hidden = [torch.stack([a, b], 1) for a, b in zip(self.hid_re, self.hid_im)]  # (P, 2, h, 2h)
+        return [w.detach().cpu().numpy() for w in (self.w1, *hidden, self.wout)]
+
+    def load_stored(self, weights: list[np.ndarray], inrs: list[dict] | None = None, where: str = "a GOP") -> None:
+        """Take weights as :meth:`stored_weights` gives them (fp16 is widened) and, if given, every module's
+        bias-INR parameters; a shape that does not fit is an :class:`ActinrError` naming ``where``."""
+        def tensor(a) -> torch.Tensor:
+            return torch.from_numpy(np.array(a, dtype=np.float32))  # a copy (off a file map), in fp32
+
+        state = {"w1": tensor(weights[0]), "wout": tensor(weights[-1])}
+        for i, w in enumerate(weights[1:-1]):  # (P, 2, h, 2h): real and imaginary parts
+            state[f"hid_re.{i}"], state[f"hid_im.{i}"] = tensor(w[:, 0]), tensor(w[:, 1])
+        for i, params in enumerate(inrs or []):
+            state.update({f"bias_inrs.{i}.{k}": tensor(v) for k, v in params.items()})
+        try:
+            self.load_state_dict(state, strict=inrs is not None)
+        except RuntimeError as exc:
+            raise ActinrError(f"{where} does not fit train/'s model ({str(exc).splitlines()[0]})") from None

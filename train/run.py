@@ -5,10 +5,15 @@ frames), the patch layout, the GOP spans, per-GOP results and, while a fit is
 interrupted, where to resume. ``gop_NNN.safetensors`` holds one GOP's model
 state; ``resume.safetensors`` the model, Adam state and sampler state of an
 interrupted GOP. No pickle anywhere; every file is written atomically.
+
+``config.json`` is parsed once, in :meth:`Run.load`, into :class:`Run` and the
+frozen :class:`RunSource`, :class:`GopResult` and :class:`ResumePoint`; the
+rest of the code reads attributes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,24 +58,68 @@ def load_tensors(path: Path) -> dict[str, torch.Tensor]:
         raise ActinrError(f"{path}: not a readable safetensors file ({str(exc).splitlines()[0]})") from None
 
 
+@dataclass(frozen=True)
+class RunSource:
+    """The clip a run fits: ``count`` frames from ``start`` of the file at ``path`` (``total`` frames), fitted at
+    ``width x height`` (after any --resize) and ``fps``."""
+
+    path: str
+    width: int
+    height: int
+    fps: float
+    total: int
+    start: int
+    count: int
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class GopResult:
+    """One finished GOP: its frames, fit PSNR (dB), training seconds, parameter count and steps."""
+
+    gop: int
+    first: int
+    last: int
+    psnr: float
+    seconds: float
+    params: int
+    iters: int
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where an interrupted fit continues: GOP ``gop`` at step ``step``."""
+
+    gop: int
+    step: int
+
+    def to_json(self) -> dict:
+        return {"gop": self.gop, "iter": self.step}
+
+
 @dataclass
 class Run:
     """What ``config.json`` says about a run folder."""
 
     path: Path
     config: TrainConfig
-    source: dict  # path, width, height, fps, total, start, count
+    source: RunSource
     patch: int
-    spans: list[tuple[int, int]]  # GOP (first, last) frames, relative to source["start"]
+    spans: list[tuple[int, int]]  # GOP (first, last) frames, relative to source.start
     fitted: list[int]  # frames (relative) that the loss saw
     gops_done: int = 0
-    results: list[dict] = field(default_factory=list)  # per finished GOP
-    resume: dict | None = None  # {"gop": g, "iter": i} while interrupted
+    results: list[GopResult] = field(default_factory=list)  # per finished GOP
+    resume: ResumePoint | None = None  # while interrupted
     version: str = field(default_factory=package_version)
 
     @property
     def layout(self) -> PatchLayout:
-        return PatchLayout(self.source["width"], self.source["height"], self.patch, self.config.overlap)
+        return PatchLayout(self.source.width, self.source.height, self.patch, self.config.overlap)
 
     @property
     def complete(self) -> bool:
@@ -82,15 +131,16 @@ class Run:
     def save(self) -> None:
         data = {
             "format": RUN_FORMAT, "format_version": RUN_VERSION, "actinr_version": self.version,
-            "config": self.config.to_json(), "source": self.source, "patch": self.patch,
+            "config": self.config.to_json(), "source": self.source.to_json(), "patch": self.patch,
             "spans": [list(s) for s in self.spans], "fitted": self.fitted, "gops_done": self.gops_done,
-            "results": self.results, "resume": self.resume,
+            "results": [r.to_json() for r in self.results],
+            "resume": None if self.resume is None else self.resume.to_json(),
         }
         text = json.dumps(data, indent=2)
         write_atomic(self.path / "config.json", lambda tmp: Path(tmp).write_text(text))
 
     @classmethod
-    def load(cls, path) -> "Run":
+    def load(cls, path) -> Run:
         path = Path(path)
         cfg = path / "config.json"
         if not path.is_dir():
@@ -108,9 +158,15 @@ class Run:
             raise ActinrError(f"{cfg}: run format version {version} is newer than this actinr reads "
                               f"({RUN_VERSION}); upgrade actinr")
         try:
-            run = cls(path, TrainConfig.from_json(data["config"]), dict(data["source"]), int(data["patch"]),
-                      [tuple(int(v) for v in s) for s in data["spans"]], [int(f) for f in data["fitted"]],
-                      int(data["gops_done"]), list(data["results"]), data["resume"], str(data["actinr_version"]))
+            src, resume = data["source"], data["resume"]
+            run = cls(path, TrainConfig.from_json(data["config"]),
+                      RunSource(str(src["path"]), int(src["width"]), int(src["height"]), float(src["fps"]),
+                                int(src["total"]), int(src["start"]), int(src["count"])),
+                      int(data["patch"]), [tuple(int(v) for v in s) for s in data["spans"]],
+                      [int(f) for f in data["fitted"]], int(data["gops_done"]),
+                      [GopResult(**r) for r in data["results"]],
+                      None if resume is None else ResumePoint(int(resume["gop"]), int(resume["iter"])),
+                      str(data["actinr_version"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise ActinrError(f"{cfg}: damaged run config ({type(exc).__name__}: {exc})") from None
         for g in range(run.gops_done):

@@ -13,9 +13,6 @@ import numpy as np
 import torch
 
 from actinr.engines.errors import ActinrError
-from actinr.engines.media import parse_size, write_png, write_video
-
-__all__ = ["Clip", "read_video", "resize_frames", "parse_size", "write_png", "write_video"]
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}

@@ -8,7 +8,7 @@ Order for ``auto``: the GPU backends in the order the design expects
 (TensorRT's fused kernels, ONNX Runtime's CUDA kernels, PyTorch with CUDA
 graphs), then the CPU backends by measured speed. On the CPU that puts
 ``torch-cpu`` before ``onnxruntime-cpu`` (the design listed them the other way
-round): benchmarks/decoders.py measured torch-cpu at about 3x ONNX Runtime's
+round): benchmarks/decoders.py (now ``actinr bench --sweep``) measured torch-cpu at about 3x ONNX Runtime's
 frame rate on the carphone model, at 176x144 and at 640x360 (its fused
 in-place activation needs fewer passes over memory than the graph's operators).
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 
 from ..errors import ActinrError
-from .base import Backend, ModelSpec
+from .base import Backend
 
 BACKENDS = {
     "tensorrt": "tensorrt:TensorRT",
@@ -38,4 +38,4 @@ def backend_class(name: str) -> type[Backend]:
     return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
 
 
-__all__ = ["AUTO_ORDER", "BACKENDS", "Backend", "ModelSpec", "backend_class"]
+__all__ = ["AUTO_ORDER", "BACKENDS", "Backend", "backend_class"]

@@ -1,8 +1,10 @@
-"""What every decoder backend shares: the model spec, the base class and the frame assembly.
+"""What every decoder backend shares: the base class and the frame assembly.
 
 A backend runs the batched patch MLP and nothing else. The decoder
-(engines/decoder.py) owns time, GOP choice, biases and caching, and drives a
-backend through three calls:
+(engines/decoder.py) owns time, GOP choice, biases and caching. It makes a
+backend with :meth:`Backend.load` (the loader: where a backend must find,
+build or cache an artifact first, as TensorRT's plan, it does that there and
+hands the constructor what to run) and drives it through three calls:
 
 - ``load_gop(weights)``: one GOP's realified weights (numpy, as the bundle
   stores them) -> whatever the backend keeps on its device;
@@ -22,42 +24,17 @@ with overlapping windows, exactly 1 without).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from ..bundle import Bundle, layer_shapes
+from ..bundle import Bundle
 from ..errors import ActinrError
-from ..grid import PatchLayout, SampleGrid, pixel_entries
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """The decoder's shape and constants, read from a bundle manifest."""
-
-    layout: PatchLayout
-    hidden: int
-    layers: int
-    w0: float
-    s0: float
-    min_exponent: float
-
-    @classmethod
-    def from_manifest(cls, m: dict) -> "ModelSpec":
-        src, patch, model = m["source"], m["patch"], m["model"]
-        return cls(PatchLayout(src["width"], src["height"], patch["size"], patch["overlap"]), model["hidden"],
-                   model["layers"], float(model["w0"]), float(model["s0"]), float(model["min_exponent"]))
-
-    @property
-    def patches(self) -> int:
-        return self.layout.count
-
-    @property
-    def shapes(self) -> list[tuple[int, int]]:
-        """(fan_in, fan_out) of each realified matmul."""
-        return layer_shapes(self.hidden, self.layers)
+from ..grid import SampleGrid, pixel_entries
+from ..manifest import Model
 
 
 class Backend:
@@ -66,10 +43,19 @@ class Backend:
     name: ClassVar[str] = ""
     gpu: ClassVar[bool] = False
     precisions: ClassVar[tuple[str, ...]] = ("fp32",)
+    # Tuning options ``actinr bench --sweep`` times, each with the values it tries (the module's default first).
+    sweep: ClassVar[dict[str, tuple]] = {}
 
-    def __init__(self, bundle: Bundle, spec: ModelSpec, device: str, precision: str):
-        self.bundle, self.spec, self.precision = bundle, spec, precision
+    def __init__(self, bundle: Bundle, device: str, precision: str):
+        self.bundle, self.precision = bundle, precision
+        self.model, self.layout = bundle.manifest.model, bundle.manifest.layout
+        self.patches = self.layout.count
         self.device = torch.device(device)
+
+    @classmethod
+    def load(cls, bundle: Bundle, device: str, precision: str, **options) -> Backend:
+        """Make the backend for ``bundle`` (a loader: backends whose artifact needs finding override this)."""
+        return cls(bundle, device, precision, **options)
 
     @classmethod
     def probe(cls, device: str) -> None:
@@ -246,13 +232,14 @@ class SlotPlan:
     calls: list = field(default_factory=list)  # per-call backend state (ONNX Runtime's IO bindings)
 
 
-def slot_plan(grid: SampleGrid, spec: ModelSpec, device, wdtype, max_points: int, min_points: int = 1) -> SlotPlan:
-    p = spec.patches
-    pg = pack_grid(grid, p, max_points, device, min_points=min_points, call_cost=GPU_CALL_COST)
+def slot_plan(grid: SampleGrid, model: Model, slots: int, device, wdtype, max_points: int,
+              min_points: int = 1) -> SlotPlan:
+    """``grid`` packed for a graph of ``slots`` patch slots (the bundle's patch count), with its slot buffers."""
+    pg = pack_grid(grid, slots, max_points, device, min_points=min_points, call_cost=GPU_CALL_COST)
     return SlotPlan(pg, torch.from_numpy(pg.coords).to(device), torch.from_numpy(pg.patch).to(device),
-                    torch.empty(pg.calls, p, pg.points, 3, device=device),
-                    [torch.empty(p, fin, fout, device=device, dtype=wdtype) for fin, fout in spec.shapes],
-                    [torch.empty(p, 1, fout, device=device) for _, fout in spec.shapes])
+                    torch.empty(pg.calls, slots, pg.points, 3, device=device),
+                    [torch.empty(slots, fin, fout, device=device, dtype=wdtype) for fin, fout in model.layer_shapes],
+                    [torch.empty(slots, 1, fout, device=device) for _, fout in model.layer_shapes])
 
 
 def fill_slots(plan: SlotPlan, c: int, weights: list[torch.Tensor], biases: list[torch.Tensor]) -> None:

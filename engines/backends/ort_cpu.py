@@ -3,7 +3,7 @@
 The same graph that TensorRT is built from, so this backend is also the check
 that the graph renders what the PyTorch model renders. Points are packed into
 the graph's P slots in tiles (base.pack_grid) of at most CHUNK_POINTS per
-slot. ``benchmarks/decoders.py --sweep`` found no clearly best value on a 2-core
+slot. ``actinr bench --sweep`` (then benchmarks/decoders.py) found no clearly best value on a 2-core
 CPU (128 to 2048 all within its run-to-run noise); whole-frame calls, whose
 activations do not stay in cache, were slower in the export-stage measurements.
 """
@@ -14,8 +14,7 @@ import os
 
 import numpy as np
 
-from .. import bundle as B
-from ..errors import ActinrError, missing_package
+from ..errors import ActinrError, optional_import
 from ..grid import SampleGrid
 from .base import Backend, PackedGrid, pack_grid, require_cpu
 
@@ -24,11 +23,8 @@ CALL_COST = 200  # a run() call's overhead in points (about 0.15 ms against 0.8 
 
 
 def import_onnxruntime(extra: str):
-    try:
-        import onnxruntime
-    except ImportError:
-        raise missing_package("onnxruntime" if extra == "ort" else "onnxruntime-gpu", extra) from None
-    return onnxruntime
+    """onnxruntime, or the install hint for the CPU package (extra ``ort``) or the GPU one (``gpu``)."""
+    return optional_import("onnxruntime", extra, "onnxruntime" if extra == "ort" else "onnxruntime-gpu")
 
 
 def cores() -> int:
@@ -40,6 +36,7 @@ def cores() -> int:
 
 class OrtCPU(Backend):
     name = "onnxruntime-cpu"
+    sweep = {"chunk_points": (CHUNK_POINTS, 128, 512, 1024, 2048)}
 
     def __init__(self, *args, chunk_points: int = CHUNK_POINTS, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,7 +49,7 @@ class OrtCPU(Backend):
         # Idle pool threads sleep instead of spinning: spinning threads take the cores from whatever runs
         # between frames (the player, the next frame's bias interpolation) and made frame times erratic.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        graph = bytes(self.bundle.raw(B.DECODER_GRAPHS["fp32"]))
+        graph = self.bundle.decoder_graph("fp32")
         try:
             self.session = ort.InferenceSession(graph, opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types
@@ -68,12 +65,12 @@ class OrtCPU(Backend):
         return {f"weight_{i}": np.ascontiguousarray(w, dtype=np.float32) for i, w in enumerate(weights)}
 
     def prepare(self, grid: SampleGrid) -> tuple[PackedGrid, np.ndarray]:
-        pg = pack_grid(grid, self.spec.patches, self.chunk_points, "cpu", call_cost=CALL_COST)
-        return pg, np.empty((pg.calls, self.spec.patches, pg.points, 3), np.float32)  # (C, S, n, 3)
+        pg = pack_grid(grid, self.patches, self.chunk_points, "cpu", call_cost=CALL_COST)
+        return pg, np.empty((pg.calls, self.patches, pg.points, 3), np.float32)  # (C, S, n, 3)
 
     def render(self, plan, gop: dict[str, np.ndarray], biases: list[np.ndarray]) -> np.ndarray:
         pg, out = plan
-        identity = np.arange(self.spec.patches)
+        identity = np.arange(self.patches)
         feeds = {}
         for c in range(pg.calls):
             slots = pg.patch[c]

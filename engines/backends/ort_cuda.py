@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import bundle as B
 from ..errors import ActinrError
 from ..grid import SampleGrid
 from .base import Backend, SlotPlan, fill_slots, require_cuda, slot_plan
@@ -39,7 +38,7 @@ class OrtCUDA(Backend):
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
-        graph = bytes(self.bundle.raw(B.DECODER_GRAPHS[self.precision]))
+        graph = self.bundle.decoder_graph(self.precision)
         try:
             self.session = ort.InferenceSession(graph, opts, providers=[cuda])
         except Exception as exc:  # onnxruntime raises its own exception types
@@ -66,7 +65,7 @@ class OrtCUDA(Backend):
         bind(name, "cuda", self.device.index or 0, dtype, list(t.shape), t.data_ptr())
 
     def prepare(self, grid: SampleGrid) -> SlotPlan:
-        plan = slot_plan(grid, self.spec, self.device, self.wdtype, max(1, CALL_POINTS // self.spec.patches))
+        plan = slot_plan(grid, self.model, self.patches, self.device, self.wdtype, max(1, CALL_POINTS // self.patches))
         for c in range(plan.packed.calls):
             io = self.session.io_binding()
             self._bind(io, "coords", plan.coords[c])

@@ -1,6 +1,6 @@
 """``torch-cpu``: the decoder on the CPU with PyTorch, laid out for caches and for few operator calls.
 
-Three things make it fast on a small CPU (benchmarks/decoders.py has the numbers):
+Three things make it fast on a small CPU (``actinr bench --sweep`` times them):
 
 - **Points in chunks.** One call over every pixel streams (P, N, 4h) activations
   through memory a dozen times; chunks of a few thousand points keep them in
@@ -28,7 +28,7 @@ import torch
 from ..grid import SampleGrid
 from .base import Backend, Gather, gather_index, require_cpu
 
-CHUNK_POINTS = 8192  # points (over all patches) per chunk; benchmarks/decoders.py --sweep times others
+CHUNK_POINTS = 8192  # points (over all patches) per chunk; ``actinr bench --sweep`` times others
 
 
 @dataclass
@@ -43,6 +43,7 @@ class _Plan:
 
 class TorchCPU(Backend):
     name = "torch-cpu"
+    sweep = {"chunk_points": (CHUNK_POINTS, 2048, 4096, 16384, 32768)}
 
     def __init__(self, *args, chunk_points: int = CHUNK_POINTS, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,7 +84,7 @@ class TorchCPU(Backend):
         ws = plan.weights[1]
         bs = [torch.from_numpy(b[plan.order]).unsqueeze(-1) for b in biases]  # [(P, out, 1)]
         bs[-1] = bs[-1] * 255.0
-        h, w0, s0, lo = self.spec.hidden, self.spec.w0, self.spec.s0, self.spec.min_exponent
+        h, w0, s0, lo = self.model.hidden, self.model.w0, self.model.s0, self.model.min_exponent
         ss = -(s0 * s0)
         for s, n, m in plan.steps:
             x = torch.baddbmm(bs[0][:m], ws[0][:m], plan.coords[:m, :, s:s + n])  # (m, 2h, n) = [u; v]

@@ -46,6 +46,7 @@ class TorchCUDA(Backend):
     name = "torch-cuda"
     gpu = True
     precisions = ("fp32", "fp16")
+    sweep = {"cuda_graphs": (True, False)}
 
     def __init__(self, *args, cuda_graphs: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,7 +54,7 @@ class TorchCUDA(Backend):
         self.use_graphs = cuda_graphs and self.device.type == "cuda"
         self._weights: list[torch.Tensor] | None = None  # static, the current GOP's
         self._current = None
-        self._biases = [torch.zeros(self.spec.patches, 1, fout, device=self.device) for _, fout in self.spec.shapes]
+        self._biases = [torch.zeros(self.patches, 1, fout, device=self.device) for fout in self.model.widths]
 
     @classmethod
     def probe(cls, device: str) -> None:
@@ -66,7 +67,7 @@ class TorchCUDA(Backend):
         return ws
 
     def prepare(self, grid: SampleGrid) -> _Plan:
-        p = self.spec.patches
+        p = self.patches
         pg = pack_grid(grid, p, max(1, CALL_POINTS // p), self.device, call_cost=GPU_CALL_COST)
         return _Plan(pg, torch.from_numpy(pg.coords).to(self.device), torch.from_numpy(pg.patch).to(self.device),
                      torch.empty(pg.calls, p, pg.points, 3, device=self.device),
@@ -76,7 +77,7 @@ class TorchCUDA(Backend):
         """One call: coords (S, n, 2), slot patches (S,) -> out (S, n, 3) in 0..1."""
         ws = [w.index_select(0, slots) for w in self._weights]  # each slot takes its patch's weights
         bs = [b.index_select(0, slots) for b in self._biases]  # (S, 1, out)
-        w0, s0 = self.spec.w0, self.spec.s0
+        w0, s0 = self.model.w0, self.model.s0
         x = gabor_first(torch.baddbmm(bs[0], coords, ws[0]), w0, s0)  # (S, n, 2h)
         for i in range(1, len(ws)):
             if self.half:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from actinr.engines import bundle as B
+from actinr.engines import manifest as M
 from actinr.engines.errors import ActinrError
 
 MINIMAL = {"producer": "test"}
@@ -36,7 +37,8 @@ def replace_manifest(src, dst, edit) -> None:
 
 def test_container_round_trip(tmp_path):
     rng = np.random.default_rng(0)
-    arrays = {"a/f32": rng.normal(size=(3, 5, 7)).astype(np.float32), "a/f16": rng.normal(size=(11,)).astype(np.float16),
+    arrays = {"a/f32": rng.normal(size=(3, 5, 7)).astype(np.float32),
+              "a/f16": rng.normal(size=(11,)).astype(np.float16),
               "b/i64": np.arange(-4, 9, dtype=np.int64).reshape(13, 1), "b/u8": rng.integers(0, 255, (2, 3), np.uint8),
               "empty": np.zeros((0, 4), np.float32)}
     w = B.BundleWriter({"producer": "test", "anything": [1, 2.5, "x"]})
@@ -51,9 +53,9 @@ def test_container_round_trip(tmp_path):
     assert blob[:8] == B.MAGIC == b"\x89ACTINR\n" and struct.unpack("<I", blob[8:12])[0] == 1
     with pytest.raises(B.BundleError, match="no 'source' object"):
         B.load(path)
-    bundle = B.load(path, content=False)
-    manifest, sections = bundle.manifest, bundle.sections
-    assert manifest["anything"] == [1, 2.5, "x"] and manifest["format"] == "actinr-bundle"
+    bundle = B.open_container(path)
+    header, sections = bundle.header, bundle.sections
+    assert header["anything"] == [1, 2.5, "x"] and header["format"] == "actinr-bundle"
     assert bundle._start % 64 == 0 and all(s.offset % 64 == 0 for s in sections.values())
     assert list(sections) == [*arrays, "graph.onnx", "plan/sm90/trt10.7.0"]
     for k, v in arrays.items():
@@ -62,7 +64,7 @@ def test_container_round_trip(tmp_path):
         assert not got.flags.writeable
     assert bytes(bundle.raw("graph.onnx")) == b"\x08\x07hello"
     assert bytes(bundle.raw("plan/sm90/trt10.7.0")) == raw
-    assert bundle.plans[0].meta == {"compute_capability": "9.0", "tensorrt": "10.7.0"}
+    assert sections["plan/sm90/trt10.7.0"].meta == {"compute_capability": "9.0", "tensorrt": "10.7.0"}
     with pytest.raises(B.BundleError, match="is onnx, not an array"):
         bundle.array("graph.onnx")
     with pytest.raises(B.BundleError, match="no section 'nope'"):
@@ -83,22 +85,39 @@ def test_writer_refuses_programming_errors():
 
 
 def test_real_bundle_contents(carphone_run, carphone_bundle):
-
     bundle = B.load(carphone_bundle)
-    m = bundle.manifest
-    assert m["source"] == {"name": "carphone.mp4", "width": 176, "height": 144, "fps": pytest.approx(29.97, abs=0.01),
+    h = bundle.header  # the file format, as docs/bundle.md documents it for other readers
+    assert h["source"] == {"name": "carphone.mp4", "width": 176, "height": 144, "fps": pytest.approx(29.97, abs=0.01),
                            "frames": 9, "start": 0}
-    assert m["gops"] == [{"first": 0, "last": 4}, {"first": 4, "last": 8}]
-    assert m["patch"] == {"size": 32, "overlap": 0, "nx": 6, "ny": 5, "count": 30}
-    assert m["model"] == {"hidden": 32, "layers": 1, "w0": 5.0, "s0": 7.0, "min_exponent": -30.0}
-    assert m["precision"] == "fp32" and m["export"]["bias_rate"] == 4
+    assert h["gops"] == [{"first": 0, "last": 4}, {"first": 4, "last": 8}]
+    assert h["patch"] == {"size": 32, "overlap": 0, "nx": 6, "ny": 5, "count": 30}
+    assert h["model"] == {"hidden": 32, "layers": 1, "w0": 5.0, "s0": 7.0, "min_exponent": -30.0}
+    assert h["precision"] == "fp32" and h["export"]["bias_rate"] == 4
+    m = bundle.manifest  # the same, parsed
+    assert (m.source.name, m.source.width, m.source.height, m.source.frames, m.source.start) == (
+        "carphone.mp4", 176, 144, 9, 0)
+    assert m.source.fps == pytest.approx(29.97, abs=0.01)
+    assert m.gops == (M.Gop(0, 4), M.Gop(4, 8)) and m.spans == [(0, 4), (4, 8)]
+    assert (m.layout.patch, m.layout.overlap, m.layout.nx, m.layout.ny, m.patches) == (32, 0, 6, 5, 30)
+    assert m.model == M.Model(32, 1, 5.0, 7.0, -30.0) and m.precision == "fp32"
+    assert m.bias == M.Bias(4, "float32", "cubic", M.InrSize(40, 10)) and m.bias.exact
+    assert m.model.layer_shapes == [(2, 64), (64, 128), (64, 3)] and m.model.widths == [64, 128, 3]
+    assert m.model.stored_shapes(30) == [(30, 2, 64), (30, 2, 32, 64), (30, 64, 3)]
+    assert m.training.task == "regress" and len(m.training.psnr) == 2 and m.plans == ()
+    # the typed manifest writes back exactly the content it was read from
+    assert m.to_json() == {k: v for k, v in h.items() if k not in ("format", "format_version", "sections")}
+    # and every array section is one the content implies, with the stored dtype and shape
+    expected = {e.name: e for e in m.expected_sections()}
+    arrays = {s.name: s for s in bundle.sections.values() if s.kind == "array"}
+    assert set(arrays) == {n for n, e in expected.items() if e.kind == "array"}
+    assert all((s.dtype, s.shape) == (expected[n].dtype, expected[n].shape) for n, s in arrays.items())
     for g in range(2):
         model = carphone_run.load_model(g)
         for got, want in zip(bundle.gop_weights(g), model.weights()):
             assert got.shape == tuple(want.shape)
             np.testing.assert_array_equal(got, want.detach().numpy())
         assert [t.shape for t in bundle.gop_bias_tables(g)] == [(17, 30, 64), (17, 30, 128), (17, 30, 3)]
-        np.testing.assert_array_equal(bundle.array(B.inr_name(g, 1, "w_2")), model.bias_inrs[1].w_2.detach().numpy())
+        np.testing.assert_array_equal(bundle.array(M.inr_name(g, 1, "w_2")), model.bias_inrs[1].w_2.detach().numpy())
 
 
 def test_fp16_bundle_halves_the_weights(carphone_run, carphone_bundle, tmp_path):
@@ -107,11 +126,11 @@ def test_fp16_bundle_halves_the_weights(carphone_run, carphone_bundle, tmp_path)
     out = tmp_path / "half.engine"
     export_run(carphone_run.path, out, ExportConfig(precision="fp16"))
     half, full = B.load(out), B.load(carphone_bundle)
-    w16, w32 = half.array(B.weight_name(1, 1)), full.array(B.weight_name(1, 1))
+    w16, w32 = half.array(M.weight_name(1, 1)), full.array(M.weight_name(1, 1))
     assert w16.dtype == np.float16 and w16.nbytes * 2 == w32.nbytes
     np.testing.assert_allclose(w16.astype(np.float32), w32, rtol=1e-3, atol=1e-4)
-    assert half.array(B.bias_name(0, 0)).dtype == np.float16 and half.manifest["bias"]["exact"] is False
-    assert B.BIAS_GRAPH not in half and B.BIAS_GRAPH in full
+    assert half.array(M.bias_name(0, 0)).dtype == np.float16 and half.manifest.bias.exact is False
+    assert M.BIAS_GRAPH not in half and M.BIAS_GRAPH in full
 
 
 def _expect_refused(path, *fragments):
@@ -239,7 +258,7 @@ def test_plan_key_must_match_its_name(carphone_bundle, tmp_path):
     path = tmp_path / "plan.engine"
     w = B.BundleWriter({})
     b = B.load(carphone_bundle)
-    w.manifest = {k: v for k, v in b.manifest.items() if k not in ("format", "format_version", "sections")}
+    w.content = {k: v for k, v in b.header.items() if k not in ("format", "format_version", "sections")}
     for s in b.sections.values():
         if s.kind == "array":
             w.add_array(s.name, b.array(s.name))

@@ -12,7 +12,7 @@ import torch
 import actinr.engines as E
 from actinr.engines import bundle as B
 from actinr.engines.backends import BACKENDS, backend_class
-from actinr.engines.backends.base import ModelSpec, pack_grid, tile_size
+from actinr.engines.backends.base import pack_grid, tile_size
 from actinr.engines.errors import ActinrError
 from actinr.engines.grid import PatchLayout, sample_grid
 from actinr.engines.timeline import gop_for_frame, local_time
@@ -45,7 +45,7 @@ def lsb_report(got: np.ndarray, want: np.ndarray) -> tuple[float, int]:
 
 @pytest.fixture(scope="module")
 def renderer(carphone_run):
-    from actinr.train.evaluate import RunRenderer
+    from actinr.train.render import RunRenderer
 
     return RunRenderer(carphone_run)
 
@@ -115,7 +115,7 @@ def test_fp16_bundle_plays_on_the_cpu_in_fp32(carphone_run, carphone_bundle, tmp
 
     export_run(carphone_run.path, tmp_path / "half.engine", ExportConfig(precision="fp16"))
     half = E.open(tmp_path / "half.engine", backend="torch-cpu")
-    assert half.bundle.manifest["precision"] == "fp16" and half.info.precision == "fp32"
+    assert half.manifest.precision == "fp16" and half.info.precision == "fp32"
     full = E.open(carphone_bundle, backend="torch-cpu")
     for f in (1.37, 4.0, 6.91):
         a, b = (torch.from_numpy(d.render(f / full.info.fps)).float() / 255 for d in (half, full))
@@ -126,8 +126,8 @@ def test_overlapping_windows_are_blended_like_the_reference(carphone, tmp_path):
     """A model with overlapping patch windows: every pixel is the weighted sum of up to 4 patches."""
     from actinr.export.exporter import ExportConfig, export_run
     from actinr.train.config import TrainConfig
-    from actinr.train.evaluate import RunRenderer
     from actinr.train.fit import train
+    from actinr.train.render import RunRenderer
 
     run = train(TrainConfig(source=str(carphone), frames=3, gop=2, iters=20, batch=32, patch=32, overlap=8,
                             compile=False), tmp_path / "run", progress=False)
@@ -160,7 +160,7 @@ def test_shared_boundary_frame_from_either_gop(carphone_bundle, carphone):
 
     source = torch.from_numpy(read_video(carphone, 0, 9).frames[4]).float() / 255.0
     dec = E.open(carphone_bundle, backend="torch-cpu")
-    fit = [r["psnr"] for r in dec.bundle.manifest["training"]["results"]]
+    fit = dec.manifest.training.psnr
     t = 4 / dec.info.fps
     for g in (0, 1):
         assert dec.locate(t, gop=g) == (g, 1.0 if g == 0 else 0.0)
@@ -299,10 +299,11 @@ def test_tile_size_fills_the_slots():
     assert tile_size(np.array([9, 3]), 2, 100, min_points=180) == 180  # a profile's minimum wins
 
 
-def test_model_spec_from_the_manifest(carphone_bundle):
-    spec = ModelSpec.from_manifest(B.load(carphone_bundle).manifest)
-    assert (spec.patches, spec.hidden, spec.layers) == (30, 32, 1)
-    assert spec.shapes == [(2, 64), (64, 128), (64, 3)]
+def test_every_backend_takes_its_shapes_from_the_manifest(carphone_bundle):
+    dec = E.open(carphone_bundle, backend="torch-cpu")
+    backend = dec.backend
+    assert (backend.patches, backend.model.hidden, backend.model.layers) == (30, 32, 1)
+    assert backend.model.layer_shapes == [(2, 64), (64, 128), (64, 3)] and backend.layout == dec.manifest.layout
 
 
 def test_slot_plan_path_of_the_gpu_graph_backends(carphone_bundle, renderer):
@@ -312,10 +313,11 @@ def test_slot_plan_path_of_the_gpu_graph_backends(carphone_bundle, renderer):
     from actinr.engines.backends.base import fill_slots, slot_plan
 
     dec = E.open(carphone_bundle, backend="torch-cpu")
-    session = ort.InferenceSession(bytes(dec.bundle.raw(B.DECODER_GRAPHS["fp32"])), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(dec.bundle.decoder_graph("fp32"), providers=["CPUExecutionProvider"])
     size, viewport = (300, 260), (0.3, 0.2, 0.7, 0.6)
-    grid = sample_grid(dec.spec.layout, size, viewport)
-    plan = slot_plan(grid, dec.spec, "cpu", torch.float32, max_points=700, min_points=180)
+    grid = sample_grid(dec.manifest.layout, size, viewport)
+    plan = slot_plan(grid, dec.manifest.model, dec.manifest.patches, "cpu", torch.float32, max_points=700,
+                     min_points=180)
     assert plan.packed.calls > 1 and 180 <= plan.packed.points <= 700
     f = 5.5
     g, t = dec.locate(f / dec.info.fps)

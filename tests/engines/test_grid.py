@@ -96,7 +96,8 @@ def test_bad_layout():
         PatchLayout(32, 32, 1)
 
 
-@pytest.mark.parametrize("layout", [PatchLayout(176, 144, 32), PatchLayout(176, 144, 32, 4), PatchLayout(100, 37, 16, 8),
+@pytest.mark.parametrize("layout", [PatchLayout(176, 144, 32), PatchLayout(176, 144, 32, 4),
+                                    PatchLayout(100, 37, 16, 8),
                                     PatchLayout(640, 272, 48, 6)])
 def test_points_per_patch_equals_the_grid(layout):
     for size in [(64, 64), (176, 144), (301, 247), (13, 400)]:

@@ -9,9 +9,10 @@ import torch
 from actinr.engines import bundle as B
 from actinr.engines.bias import interpolate, sample_times, table_length, taps
 from actinr.engines.errors import ActinrError
+from actinr.engines.manifest import Bias, InrSize
+from actinr.engines.timeline import gop_for_frame, local_time
 from actinr.export.bake import bake_biases
-from actinr.train.evaluate import RunRenderer
-from actinr.train.gop import gop_for_frame, local_time
+from actinr.train.render import RunRenderer
 
 
 def test_table_length_and_times():
@@ -91,8 +92,9 @@ BAKE_PSNR = 55.0
 
 def test_baked_bundle_biases_match_exact_at_random_times(carphone_run, carphone_bundle):
     bundle = B.load(carphone_bundle)
-    assert bundle.manifest["bias"] == {"rate": 4, "dtype": "float32", "interpolation": "cubic", "exact": True,
-                                       "inr": {"freqs": 40, "latent": 10}}
+    assert bundle.manifest.bias == Bias(4, "float32", "cubic", InrSize(40, 10))
+    assert bundle.header["bias"] == {"rate": 4, "dtype": "float32", "interpolation": "cubic", "exact": True,
+                                     "inr": {"freqs": 40, "latent": 10}}
     renderer = RunRenderer(carphone_run)
     spans = carphone_run.spans
     worst, worst_bias = math.inf, 0.0

@@ -9,6 +9,7 @@ import pytest
 
 from actinr.engines import bundle as B
 from actinr.engines.cli import main
+from actinr.engines.manifest import bias_name
 
 
 def actinr(*args):
@@ -22,8 +23,8 @@ def test_export_and_info_end_to_end(carphone_run, tmp_path):
     code, stdout, err = actinr("export", carphone_run.path, "-o", out, "--precision", "fp16", "--bias-rate", "2")
     assert code == 0, err
     bundle = B.load(out)
-    assert bundle.manifest["precision"] == "fp16" and bundle.manifest["bias"]["rate"] == 2
-    assert bundle.array(B.bias_name(1, 0)).shape == (9, 30, 64)  # 2 samples x 4 intervals + 1
+    assert bundle.manifest.precision == "fp16" and bundle.manifest.bias.rate == 2
+    assert bundle.array(bias_name(1, 0)).shape == (9, 30, 64)  # 2 samples x 4 intervals + 1
     assert "fp16 weights" in stdout and "baked at 2 samples per frame interval" in stdout
     code, stdout, err = actinr("info", out)
     assert code == 0, err
@@ -88,7 +89,7 @@ def test_incomplete_run_exports_its_fitted_gops(carphone_run, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "note: the run is incomplete: exporting the 1 fitted GOPs of 2 (frames 0-4)" in out
     m = B.load(tmp_path / "p.engine").manifest
-    assert m["gops"] == [{"first": 0, "last": 4}] and m["source"]["frames"] == 5
+    assert m.spans == [(0, 4)] and m.source.frames == 5
 
 
 def test_info_into_a_closed_pipe_is_quiet(carphone_bundle):

@@ -5,12 +5,18 @@ import onnx
 import pytest
 import torch
 
+from actinr.engines import bias_inr
 from actinr.engines import bundle as B
 from actinr.engines.grid import sample_grid
+from actinr.engines.manifest import Model
 from actinr.engines.patch_mlp import decode
+from actinr.engines.timeline import gop_for_frame, local_time
 from actinr.export.onnx_graph import OPSET, bias_graph, decoder_graph
 
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is a dev dependency")
+
+
+CARPHONE = Model(32, 1, 5.0, 7.0, -30.0)  # the carphone run's model (default widths)
 
 
 def session(graph_bytes: bytes):
@@ -19,17 +25,15 @@ def session(graph_bytes: bytes):
 
 def run_bundle(bundle, g: int, t: float, coords: np.ndarray, precision: str = "fp32") -> np.ndarray:
     """Everything through ONNX Runtime from the bundle: exact biases from the bias graph, then the decoder."""
-    layers = bundle.manifest["model"]["layers"] + 2
     feed = {"t": np.array([t], np.float32)}
-    for i in range(layers):
-        for p in B.INR_PARAMS:
-            feed[f"inr_{i}.{p}"] = bundle.array(B.inr_name(g, i, p))
-    biases = session(bundle.raw(B.BIAS_GRAPH)).run(None, feed)  # [(P, 1, out)]
+    for i, params in enumerate(bundle.gop_bias_inrs(g)):
+        feed.update({f"inr_{i}.{p}": v for p, v in params.items()})
+    biases = session(bundle.bias_graph()).run(None, feed)  # [(P, 1, out)]
     weights = bundle.gop_weights(g)
     wdtype = np.float16 if precision == "fp16" else np.float32
     feed = {"coords": coords, **{f"weight_{i}": w.astype(wdtype) for i, w in enumerate(weights)},
             **{f"bias_{i}": b for i, b in enumerate(biases)}}
-    return session(bundle.raw(B.DECODER_GRAPHS[precision])).run(None, feed)[0]
+    return session(bundle.decoder_graph(precision)).run(None, feed)[0]
 
 
 @torch.no_grad()
@@ -46,11 +50,9 @@ TIMES = [(0.0, "first frame"), (2.0, "frame"), (4.0, "shared boundary"), (7.0, "
 
 @pytest.mark.parametrize("scale", [1, 2], ids=["native", "2x"])
 def test_bundle_through_onnxruntime_equals_pytorch(carphone_run, carphone_bundle, scale):
-    from actinr.train.gop import gop_for_frame, local_time
-
     bundle = B.load(carphone_bundle)
     src = carphone_run.source
-    grid = sample_grid(carphone_run.layout, (src["width"] * scale, src["height"] * scale))
+    grid = sample_grid(carphone_run.layout, (src.width * scale, src.height * scale))
     assert grid.coords.shape[0] == 30
     spans = carphone_run.spans
     for f, note in TIMES:
@@ -77,11 +79,11 @@ def test_fp16_graph_is_close_to_fp32(carphone_run, carphone_bundle):
 
 def test_bias_graph_equals_bias_inrs(carphone_run):
     model = carphone_run.load_model(0)
-    graph = bias_graph(30, 32, 1)
+    graph = bias_graph(30, CARPHONE)
     times = np.random.default_rng(0).uniform(0, 1, 100).astype(np.float32)
     feed = {"t": times}
     for i, inr in enumerate(model.bias_inrs):
-        for p in B.INR_PARAMS:
+        for p in bias_inr.PARAMS:
             feed[f"inr_{i}.{p}"] = getattr(inr, p).detach().numpy()
     got = session(graph.SerializeToString()).run(None, feed)
     with torch.no_grad():
@@ -94,7 +96,7 @@ def test_bias_graph_equals_bias_inrs(carphone_run):
 def test_inr_param_names_match_the_model(carphone_run):
     params = dict(carphone_run.load_model(0).bias_inrs[0].named_parameters())
     params.update(carphone_run.load_model(0).bias_inrs[0].named_buffers())
-    assert set(params) == set(B.INR_PARAMS)
+    assert set(params) == set(bias_inr.PARAMS)
 
 
 def _types(model) -> dict[str, int]:
@@ -106,7 +108,7 @@ def _types(model) -> dict[str, int]:
 
 @pytest.mark.parametrize("layers", [1, 2])
 def test_fp16_graph_keeps_gabor_math_in_fp32(layers):
-    model = decoder_graph(12, 16, layers, 5.0, 7.0, "fp16")
+    model = decoder_graph(12, Model(16, layers, 5.0, 7.0, -30.0), "fp16")
     assert model.opset_import[0].version == OPSET >= 17
     types = _types(model)
     F, H = onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16
@@ -125,18 +127,19 @@ def test_fp16_graph_keeps_gabor_math_in_fp32(layers):
     # no complex dtype anywhere, in either precision
     for prec in ("fp32", "fp16"):
         assert not {onnx.TensorProto.COMPLEX64, onnx.TensorProto.COMPLEX128} & set(
-            _types(decoder_graph(12, 16, layers, 5.0, 7.0, prec)).values())
+            _types(decoder_graph(12, Model(16, layers, 5.0, 7.0, -30.0), prec)).values())
 
 
 def test_decoder_graph_has_dynamic_points_and_fixed_patches():
-    model = decoder_graph(30, 32, 1, 5.0, 7.0)
+    model = decoder_graph(30, CARPHONE)
     dims = model.graph.input[0].type.tensor_type.shape.dim
     assert dims[0].dim_value == 30 and dims[1].dim_param == "points" and dims[2].dim_value == 2
     s = session(model.SerializeToString())
     rng = np.random.default_rng(0)
     feeds = {f"weight_{i}": rng.normal(size=shape).astype(np.float32) * 0.3
              for i, shape in enumerate([(30, 2, 64), (30, 64, 128), (30, 64, 3)])}
-    feeds.update({f"bias_{i}": rng.normal(size=(30, 1, w)).astype(np.float32) * 0.3 for i, w in enumerate([64, 128, 3])})
+    feeds.update({f"bias_{i}": rng.normal(size=(30, 1, w)).astype(np.float32) * 0.3
+                  for i, w in enumerate([64, 128, 3])})
     for n in (1, 7, 300):
         coords = rng.uniform(-1, 1, (30, n, 2)).astype(np.float32)
         out = s.run(None, {"coords": coords, **feeds})[0]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import shlex
 import time
 
 import numpy as np
@@ -11,9 +13,11 @@ import pytest
 
 from actinr.engines.cli import run_command
 from actinr.engines.errors import ActinrError
-from actinr.player import bench
-from actinr.player.bench import (MIN_FRAMES, FrameTimer, frame_stats, frame_times, measure, parse_backends,
-                                 parse_sizes, percentile)
+from actinr.player.bench.config import MIN_FRAMES, parse_backends, parse_precisions, parse_sizes
+from actinr.player.bench.run import Entry, backend_plan
+from actinr.player.bench.stats import frame_stats, frame_times
+from actinr.player.bench.system import device_slug
+from actinr.player.bench.timing import FrameTimer, measure
 
 SOURCE = (176, 144)
 
@@ -54,21 +58,14 @@ def test_backend_lists():
 
 
 def test_percentiles_of_a_known_list():
-    xs = list(range(1, 11))  # 1..10: rank (n-1) q/100, linear between neighbours
-    assert percentile(xs, 0) == 1 and percentile(xs, 100) == 10
-    assert percentile(xs, 50) == pytest.approx(5.5)
-    assert percentile(xs, 95) == pytest.approx(9.55)
-    assert percentile(xs, 99) == pytest.approx(9.91)
-    assert percentile([7, 1, 4], 50) == 4  # order does not matter
-    assert percentile([3.0], 99) == 3.0
-    rng = np.random.default_rng(0)
-    ys = rng.exponential(size=101).tolist()
-    for q in (1, 50, 95, 99):
-        assert percentile(ys, q) == pytest.approx(np.percentile(ys, q))
+    s = frame_stats(list(range(1, 11)))  # 1..10: rank (n-1) q/100, linear between neighbours
+    assert s["p50_ms"] == pytest.approx(5.5) and s["max_ms"] == 10
+    assert s["p95_ms"] == pytest.approx(9.55)
+    assert s["p99_ms"] == pytest.approx(9.91)
+    assert frame_stats([7, 1, 4])["p50_ms"] == 4  # order does not matter
+    assert frame_stats([3.0])["p99_ms"] == 3.0
     with pytest.raises(ValueError):
-        percentile([], 50)
-    with pytest.raises(ValueError):
-        percentile([1, 2], 101)
+        frame_stats([])
 
 
 def test_frame_stats():
@@ -79,7 +76,8 @@ def test_frame_stats():
 
 def test_frame_times_advance_by_a_frame_over_slowmo_and_wrap():
     ts = frame_times(fps=30.0, frames=30, count=35, slowmo=1)
-    assert ts[:3] == pytest.approx([0, 1 / 30, 2 / 30]) and ts[30] == pytest.approx(0) and ts[34] == pytest.approx(4 / 30)
+    assert ts[:3] == pytest.approx([0, 1 / 30, 2 / 30])
+    assert ts[30] == pytest.approx(0) and ts[34] == pytest.approx(4 / 30)
     ts = frame_times(fps=25.0, frames=10, count=5, slowmo=10)
     assert np.diff(ts) == pytest.approx([1 / 250] * 4)
 
@@ -207,24 +205,24 @@ def test_cpu_run_speedups_and_table_agree_with_the_json(cpu_run):
 
 def test_auto_takes_every_backend_that_loads_and_says_why_others_did_not():
     torch = pytest.importorskip("torch")
-    plan, skipped = bench._backend_plan(None, ["auto"], "fp16")
-    assert plan[-2:] == [("torch-cpu", "cpu", "fp32"), ("onnxruntime-cpu", "cpu", "fp32")]  # auto: fp32 on the CPU
+    plan, skipped = backend_plan(None, ["auto"], "fp16")
+    assert plan[-2:] == [Entry("torch-cpu", "cpu", "fp32", {}), Entry("onnxruntime-cpu", "cpu", "fp32", {})]  # fp32
     if not torch.cuda.is_available():
         assert len(plan) == 2
         assert [line.split(" ", 1)[0] for line in skipped] == ["tensorrt", "onnxruntime-cuda", "torch-cuda"]
         assert all("CUDA GPU" in line for line in skipped)
         with pytest.raises(ActinrError, match="no backend can run here: .*torch-cpu decodes in fp32, not fp16"):
-            bench._backend_plan(None, ["fp16"], "fp32")  # the CPU backends are fp32 only
+            backend_plan(None, ["fp16"], "fp32")  # the CPU backends are fp32 only
 
 
 def test_precision_lists():
-    assert bench.parse_precisions("auto") == ["auto"]
-    assert bench.parse_precisions("FP32, fp16,fp32") == ["fp32", "fp16"]
+    assert parse_precisions("auto") == ["auto"]
+    assert parse_precisions("FP32, fp16,fp32") == ["fp32", "fp16"]
     with pytest.raises(ActinrError, match="'half' is not auto, fp32 or fp16"):
-        bench.parse_precisions("fp32,half")
+        parse_precisions("fp32,half")
     # a named CPU backend asked for fp32 and fp16: the fp32 row, and the reason there is no fp16 one
-    plan, skipped = bench._backend_plan(["torch-cpu"], ["fp32", "fp16", "auto"], "fp16")
-    assert plan == [("torch-cpu", "cpu", "fp32")]
+    plan, skipped = backend_plan(["torch-cpu"], ["fp32", "fp16", "auto"], "fp16")
+    assert plan == [Entry("torch-cpu", "cpu", "fp32", {})]
     assert skipped == ["torch-cpu decodes in fp32, not fp16 (fp16 is for GPU backends)"]
 
 
@@ -337,8 +335,8 @@ def test_help_lists_the_sizes_and_examples(capsys):
 
 
 def test_device_slug():
-    assert bench.device_slug({"device": "cpu"}) == "cpu"
-    assert bench.device_slug({"device": "NVIDIA H100 80GB HBM3"}) == "nvidia-h100-80gb-hbm3"
+    assert device_slug({"device": "cpu"}) == "cpu"
+    assert device_slug({"device": "NVIDIA H100 80GB HBM3"}) == "nvidia-h100-80gb-hbm3"
 
 
 def test_without_the_reference_bench_imports_neither_train_nor_export(demo_path):
@@ -354,10 +352,9 @@ def test_without_the_reference_bench_imports_neither_train_nor_export(demo_path)
 
 
 def test_a_plot_without_matplotlib_is_refused_before_the_run(capsys, demo_path, monkeypatch):
-    import importlib.util
+    import sys
 
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     code, out, err = _bench([demo_path, "--plot", "x.png"], capsys)
     assert code == 1 and "pip install 'actinr[bench]'" in err and out == ""
 
@@ -374,3 +371,36 @@ def test_a_display_that_cannot_open_a_window_points_to_offscreen(capsys, demo_pa
     code, _, err = _bench([demo_path, "--backends", "torch-cpu", "--sizes", "32x32", "--frames", "1",
                            "--no-reference", "--display", "--quiet"], capsys)
     assert code == 1 and err.count("\n") == 1 and "--display --offscreen needs no window" in err
+
+
+def test_sweep_rows_each_option_value_of_a_backend():
+    plan, _ = backend_plan(["torch-cpu", "onnxruntime-cpu"], ["auto"], "fp32", sweep=True)
+    from actinr.engines.backends.ort_cpu import OrtCPU
+    from actinr.engines.backends.torch_cpu import TorchCPU
+
+    assert plan[0] == Entry("torch-cpu", "cpu", "fp32", {})  # the module's default first, without options
+    assert [e.options for e in plan if e.backend == "torch-cpu"][1:] == [
+        {"chunk_points": v} for v in TorchCPU.sweep["chunk_points"][1:]]
+    assert len([e for e in plan if e.backend == "onnxruntime-cpu"]) == len(OrtCPU.sweep["chunk_points"])
+    assert backend_plan(["torch-cpu"], ["auto"], "fp32")[0] == [Entry("torch-cpu", "cpu", "fp32", {})]
+
+
+def test_a_sweep_run_labels_its_rows_and_stores_its_config(tmp_path, capsys, demo_path):
+    from actinr.engines.config import config_from_args
+    from actinr.player.bench.config import BenchConfig
+    from actinr.player.bench.run import add_bench_arguments
+
+    argv = [demo_path, "--backends", "torch-cpu", "--sizes", "32x24", "--frames", "2", "--warmup", "0", "--sweep",
+            "--no-reference", "--json", tmp_path / "s.json", "--quiet"]
+    code, out, err = _bench(argv, capsys)
+    assert code == 0, err
+    r = json.loads((tmp_path / "s.json").read_text())
+    assert [row["options"] for row in r["rows"]] == [{}, *({"chunk_points": v} for v in (2048, 4096, 16384, 32768))]
+    assert "torch-cpu:chunk_points=2048" in out.split() and all(row["decode"]["frames"] == 2 for row in r["rows"])
+    # the stored config is the command's, and the stored command line rebuilds it
+    assert r["config"] == {**BenchConfig().__dict__, "model": str(demo_path), "backends": "torch-cpu",
+                           "sizes": "32x24", "frames": 2, "warmup": 0, "sweep": True, "reference": False,
+                           "json": str(tmp_path / "s.json"), "quiet": True}
+    parser = argparse.ArgumentParser()
+    add_bench_arguments(parser)
+    assert config_from_args(BenchConfig, parser.parse_args(shlex.split(r["command"])[2:])).__dict__ == r["config"]

@@ -54,7 +54,7 @@ def test_demo_bundle_is_small_and_plays_the_real_clip(demo_decoder, carphone):
 
     assert DEMO.stat().st_size < 2_000_000
     b = B.load(DEMO)
-    assert b.manifest["source"]["name"] == "carphone.mp4" and b.manifest["source"]["frames"] == 30
+    assert b.manifest.source.name == "carphone.mp4" and b.manifest.source.frames == 30
     b.close()
     clip = read_video(carphone, frames=30).frames
     shown = np.stack([demo_decoder.render(f / demo_decoder.info.fps) for f in range(30)])

@@ -14,9 +14,10 @@ from safetensors.torch import load_file
 
 from actinr.engines.errors import ActinrError
 from actinr.train.config import TrainConfig
-from actinr.train.evaluate import RunRenderer, evaluate
+from actinr.train.evaluate import evaluate
 from actinr.train.fit import Interrupted, train
-from actinr.train.run import Run
+from actinr.train.render import RunRenderer
+from actinr.train.run import ResumePoint, Run
 
 SMALL = dict(frames=7, gop=4, iters=60, batch=48, hidden=16, patch=32, compile=False)
 
@@ -40,7 +41,7 @@ def test_short_fit_reaches_stated_psnr(fitted):
     assert rep["overall"]["frames"] == 4
     assert rep["overall"]["psnr"] >= 29.5, rep["overall"]
     assert rep["overall"]["ssim"] >= 0.85
-    assert fitted.results[0]["psnr"] == pytest.approx(rep["overall"]["psnr"], abs=0.5)  # fit vs uint8 eval
+    assert fitted.results[0].psnr == pytest.approx(rep["overall"]["psnr"], abs=0.5)  # fit vs uint8 eval
 
 
 def test_checkpoint_round_trip_reproduces_output(fitted):
@@ -118,7 +119,7 @@ def test_interrupt_and_resume_is_bit_exact(carphone, tmp_path):
     with pytest.raises(Interrupted, match=r"GOP 2/2 at step 21"):
         train(cfg(carphone), out, progress=False, on_step=sigint_at)
     run = Run.load(out)
-    assert run.resume == {"gop": 1, "iter": 21} and (out / "resume.safetensors").exists()
+    assert run.resume == ResumePoint(1, 21) and (out / "resume.safetensors").exists()
     train(None, out, resume=True, progress=False)
     done = Run.load(out)
     assert done.complete and done.resume is None and not (out / "resume.safetensors").exists()
@@ -143,7 +144,7 @@ def test_sigint_from_the_command_line(carphone, tmp_path):
     assert proc.returncode == 130, err
     assert "continue with: actinr train --resume -o" in err
     run = Run.load(out)
-    assert run.resume["gop"] == 0 and run.resume["iter"] > 0
+    assert run.resume.gop == 0 and run.resume.step > 0
 
 
 @pytest.mark.parametrize("task, extra", [("interp", {"every": 2}), ("denoise", {"noise": 0.1}),
@@ -188,7 +189,7 @@ def test_deterministic_with_seed(carphone, tmp_path):
     sa, sb, sc = (load_file(r.gop_file(0)) for r in (a, b, c2))
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert not torch.equal(sa["w1"], sc["w1"])
-    assert np.isfinite(a.results[0]["psnr"])
+    assert np.isfinite(a.results[0].psnr)
 
 
 def test_overlapping_windows_blend_neighbouring_patches(carphone, tmp_path):

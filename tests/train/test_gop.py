@@ -1,7 +1,8 @@
 import pytest
 
 from actinr.engines.errors import ActinrError
-from actinr.train.gop import gop_for_frame, gop_spans, local_time
+from actinr.engines.timeline import gop_for_frame, local_time
+from actinr.train.gop import gop_spans
 
 
 @pytest.mark.parametrize("count, gop, spans", [

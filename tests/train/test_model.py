@@ -87,3 +87,27 @@ def test_compiled_decoder_matches_eager():
     eager = m(coords, t)
     fast = m(coords, t, _Decoder(True))
     assert torch.allclose(eager, fast, atol=1e-5) and eager.std() > 1e-3
+
+
+def test_stored_weights_round_trip_and_refuse_other_shapes():
+    import numpy as np
+    import pytest
+
+    from actinr.engines.errors import ActinrError
+    from actinr.engines.patch_mlp import stored_shapes
+
+    a, b = GOPModel(patches=3, hidden=4, layers=2, seed=1), GOPModel(patches=3, hidden=4, layers=2, seed=2)
+    stored = a.stored_weights()
+    assert [w.shape for w in stored] == stored_shapes(3, 4, 2)  # the bundle's shape table
+    inrs = [{k: v.detach().numpy() for k, v in inr.params().items()} for inr in a.bias_inrs]
+    b.load_stored([w.astype(np.float16) for w in stored], inrs)  # fp16 weights widen to fp32
+    coords, t = torch.rand(3, 1, 11, 2) * 2 - 1, torch.tensor([0.4])
+    with torch.no_grad():
+        assert torch.allclose(a(coords, t), b(coords, t), atol=2e-3) and b.w1.dtype == torch.float32
+        b.load_stored(stored, inrs)
+        assert torch.equal(a(coords, t), b(coords, t))  # exactly the same model
+        c = GOPModel(patches=3, hidden=4, layers=2, seed=3)
+        c.load_stored(stored)  # weights only: the bias-INRs stay c's own
+        assert torch.equal(c.w1, a.w1) and not torch.equal(c.bias_inrs[0].w_2, a.bias_inrs[0].w_2)
+    with pytest.raises(ActinrError, match="GOP 7 does not fit train/'s model"):
+        GOPModel(patches=3, hidden=8, layers=2).load_stored(stored, where="GOP 7")

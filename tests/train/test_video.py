@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 from actinr.engines.errors import ActinrError
+from actinr.engines.media import parse_size, write_png, write_video
 from actinr.train.metrics import psnr
-from actinr.train.video import parse_size, read_video, write_png, write_video
+from actinr.train.video import read_video
 
 
 def test_read_carphone(carphone):
