@@ -28,6 +28,7 @@ content into a typed :class:`~actinr.engines.manifest.Manifest`
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -99,44 +100,45 @@ class BundleWriter:
 
     def __init__(self, content: dict):
         self.content = dict(content)
-        self._sections: list[tuple[dict, bytes]] = []
+        self._sections: list[tuple[Section, bytes]] = []  # offsets and checksums are filled in by to_bytes
 
-    def _add(self, entry: dict, data: bytes) -> None:
-        if any(e["name"] == entry["name"] for e, _ in self._sections):
-            raise ValueError(f"duplicate bundle section {entry['name']!r}")
-        self._sections.append((entry, data))
+    def _add(self, section: Section, data: bytes) -> None:
+        if any(s.name == section.name for s, _ in self._sections):
+            raise ValueError(f"duplicate bundle section {section.name!r}")
+        self._sections.append((section, data))
 
     def add_array(self, name: str, array) -> None:
         a = np.asarray(array)
         dtype = next((k for k, v in NUMPY.items() if a.dtype == v), None)
         if dtype is None:
             raise ValueError(f"section {name!r}: dtype {a.dtype} cannot be stored (allowed: {', '.join(DTYPES)})")
-        self._add({"name": name, "kind": "array", "dtype": dtype, "shape": list(a.shape)},
-                  np.ascontiguousarray(a, NUMPY[dtype]).tobytes())
+        data = np.ascontiguousarray(a, NUMPY[dtype]).tobytes()
+        self._add(Section(name, "array", 0, len(data), "", dtype, tuple(a.shape)), data)
 
     def add_bytes(self, name: str, kind: str, data: bytes, **meta) -> None:
         if kind not in KINDS or kind == "array":
             raise ValueError(f"section {name!r}: kind must be one of {KINDS[1:]}, got {kind!r}")
-        self._add({"name": name, "kind": kind, **({"meta": meta} if meta else {})}, bytes(data))
+        self._add(Section(name, kind, 0, len(data), "", meta=meta or None), bytes(data))
 
     def section_bytes(self, name: str) -> bytes:
-        for entry, data in self._sections:
-            if entry["name"] == name:
+        for section, data in self._sections:
+            if section.name == name:
                 return data
         raise KeyError(name)
 
     def to_bytes(self) -> bytes:
         entries, offset = [], 0
-        for entry, data in self._sections:
+        for section, data in self._sections:
             offset = _align(offset)
-            entries.append({**entry, "offset": offset, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+            entries.append(dataclasses.replace(section, offset=offset, sha256=hashlib.sha256(data).hexdigest()))
             offset += len(data)
-        text = json.dumps(header_json(self.content, entries, VERSION), indent=1, sort_keys=False).encode()
+        table = [s.to_json() for s in entries]
+        text = json.dumps(header_json(self.content, table, VERSION), indent=1, sort_keys=False).encode()
         head = HEADER.pack(MAGIC, VERSION, len(text), hashlib.sha256(text).digest()) + text
         out = bytearray(head + bytes(_align(len(head)) - len(head)))
         start = len(out)
-        for entry, (_, data) in zip(entries, self._sections):
-            out += bytes(start + entry["offset"] - len(out))
+        for section, (_, data) in zip(entries, self._sections):
+            out += bytes(start + section.offset - len(out))
             out += data
         return bytes(out)
 

@@ -13,8 +13,9 @@ by the later GOP (``render(..., gop=g)`` picks either one explicitly).
 
 Per frame only the biases change: they are interpolated from the bundle's baked
 tables (engines/bias.py) or, with ``exact_bias=True``, evaluated through the
-bias-INR embedded in the bundle (engines/bias_inr.py). The sampling grid of each (size, viewport) and
-each GOP's weights are prepared once on the backend's device and cached.
+bias-INR embedded in the bundle (engines/bias_inr.py). The sampling grid of
+each (size, viewport) and each GOP's weights are prepared once on the
+backend's device and cached.
 """
 
 from __future__ import annotations
@@ -127,11 +128,12 @@ class Decoder:
         self._inrs.clear()
         self.bundle.close()
 
-    # --- time -------------------------------------------------------------------------------------
-
     @property
     def manifest(self) -> Manifest:
+        """The bundle's typed manifest (engines/manifest.py)."""
         return self.bundle.manifest
+
+    # --- time -------------------------------------------------------------------------------------
 
     def frame_position(self, t: float) -> float:
         """Seconds -> continuous frame position, clamped to the clip."""

@@ -38,10 +38,12 @@ from .patch_mlp import layer_shapes, stored_shapes
 FORMAT = "actinr-bundle"
 ALIGN = 64  # sections start at multiples of this from the data area
 KINDS = ("array", "onnx", "tensorrt-plan", "json")
-DTYPES = ("float32", "float16", "int64", "uint8")  # array sections, little-endian
+DTYPES = {"float32": 4, "float16": 2, "int64": 8, "uint8": 1}  # array sections (little-endian): bytes per item
 PRECISIONS = {"fp32": "float32", "fp16": "float16"}  # weight precision -> stored dtype
 DECODER_GRAPHS = {"fp32": "decoder/fp32.onnx", "fp16": "decoder/fp16.onnx"}
 BIAS_GRAPH = "bias_inr.onnx"
+MAX_INT = 2 ** 53  # larger numbers are damage (and would overflow float arithmetic on them)
+MAX_SIDE = 1 << 16  # pixels, for a source frame's sides and a patch
 
 
 class BundleError(ActinrError):
@@ -90,15 +92,15 @@ class _Fields:
     def _bad(self, key: str, rule: str, value) -> BundleError:
         return self.fail(f"{self.where} {key} must be {rule}, got {value!r}")
 
-    def integer(self, key: str, low: int = 0, default=None) -> int:
+    def integer(self, key: str, low: int = 0, high: int = MAX_INT, default=None) -> int:
         v = self._get(key, _REQUIRED if default is None else default)
-        if not (isinstance(v, int) and not isinstance(v, bool) and v >= low):
-            raise self._bad(key, f"an integer >= {low}", v)
+        if not (isinstance(v, int) and not isinstance(v, bool) and low <= v <= high):
+            raise self._bad(key, f"an integer >= {low}" if high == MAX_INT else f"an integer from {low} to {high}", v)
         return v
 
     def number(self, key: str, positive: bool = False) -> float:
         v = self._get(key, _REQUIRED)
-        number = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        number = isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= MAX_INT and math.isfinite(v)
         if not (number and (v > 0 or not positive)):
             raise self._bad(key, "a positive number" if positive else "a finite number", v)
         return float(v)
@@ -149,16 +151,13 @@ class Section:
     meta: Mapping[str, Any] | None = None  # kind-specific fields (a plan's compute capability, ...)
 
     def to_json(self) -> dict:
+        """The section table entry a writer stores."""
         out: dict = {"name": self.name, "kind": self.kind}
         if self.kind == "array":
             out.update(dtype=self.dtype, shape=list(self.shape))
         if self.meta:
             out["meta"] = dict(self.meta)
         return {**out, "offset": self.offset, "size": self.size, "sha256": self.sha256}
-
-
-def itemsize(dtype: str) -> int:
-    return {"float32": 4, "float16": 2, "int64": 8, "uint8": 1}[dtype]
 
 
 def parse_header(path, data, version: int) -> list[Section]:
@@ -203,9 +202,9 @@ def _section(path, i: int, e) -> Section:
                                                   for d in shape):
             raise fail(f"section {name!r} has a bad shape {shape!r}")
         shape = tuple(shape)
-        if math.prod(shape) * itemsize(dtype) != size:
+        if math.prod(shape) * DTYPES[dtype] != size:
             raise fail(f"section {name!r}: shape {list(shape)} of {dtype} needs "
-                       f"{math.prod(shape) * itemsize(dtype)} bytes, the section has {size}")
+                       f"{math.prod(shape) * DTYPES[dtype]} bytes, the section has {size}")
     meta = e.get("meta")
     if meta is not None and not isinstance(meta, dict):
         raise fail(f"section {name!r} has bad metadata")
@@ -428,24 +427,26 @@ class Manifest:
         """Validate the content of header ``data`` against ``sections``; :class:`BundleError` on any problem."""
         top = _Fields(path, data, "manifest")
         src, patch, model, bias = (top.object(k) for k in ("source", "patch", "model", "bias"))
-        source = Source(src.text("name"), src.integer("width", 1), src.integer("height", 1),
+        source = Source(src.text("name"), src.integer("width", 1, MAX_SIDE), src.integer("height", 1, MAX_SIDE),
                         src.number("fps", positive=True), src.integer("frames", 1), src.integer("start", 0, default=0))
+        size, overlap = patch.integer("size", 2, MAX_SIDE), patch.integer("overlap")
         try:
-            layout = PatchLayout(source.width, source.height, patch.integer("size", 2), patch.integer("overlap"))
+            layout = PatchLayout(source.width, source.height, size, overlap)
         except ActinrError as exc:
             raise top.fail(f"manifest patch layout is invalid ({exc})") from None
         for key in ("count", "nx", "ny"):
             if patch.obj.get(key) != getattr(layout, key):
                 raise top.fail(f"manifest patch {key} {patch.obj.get(key)!r} disagrees with the layout "
                                f"({getattr(layout, key)})")
-        mdl = Model(model.integer("hidden", 1), model.integer("layers", 1), model.number("w0"), model.number("s0"),
-                    model.number("min_exponent"))
+        # Bounds far beyond any real model keep a damaged file from asking for absurd shape tables.
+        mdl = Model(model.integer("hidden", 1, 1 << 16), model.integer("layers", 1, 1024), model.number("w0"),
+                    model.number("s0"), model.number("min_exponent"))
         precision = top.text("precision", tuple(PRECISIONS))
         exact = bias.flag("exact")
         inr = None
         if exact:
             sizes = bias.object("inr")
-            inr = InrSize(sizes.integer("freqs", 1), sizes.integer("latent", 1))
+            inr = InrSize(sizes.integer("freqs", 1, 1 << 16), sizes.integer("latent", 1, 1 << 16))
         b = Bias(bias.integer("rate", 1), bias.text("dtype", ("float32", "float16")),
                  bias.text("interpolation", INTERPOLATIONS), inr)
         gops = _gops(top, source.frames)

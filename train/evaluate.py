@@ -1,8 +1,8 @@
 """``actinr eval``: render a fitted run and compare it with its source clip.
 
 Every frame is rendered by train/render.py's :class:`RunRenderer` through the
-shared sampling grid (engines/grid.py), as uint8 as a player would show it, and scored with PSNR, SSIM and (when the
-frame is large enough) MS-SSIM. The task decides the reference: the clean clip
+shared sampling grid (engines/grid.py), as uint8 as a player would show it,
+and scored with PSNR, SSIM and (when the frame is large enough) MS-SSIM. The task decides the reference: the clean clip
 for denoising, the whole frame (and the hidden region alone) for inpainting,
 and for interpolation the held-out frames are reported apart, next to two
 baselines computed in the same run: blending the two neighbouring fitted

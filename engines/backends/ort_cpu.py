@@ -3,8 +3,8 @@
 The same graph that TensorRT is built from, so this backend is also the check
 that the graph renders what the PyTorch model renders. Points are packed into
 the graph's P slots in tiles (base.pack_grid) of at most CHUNK_POINTS per
-slot. ``actinr bench --sweep`` (then benchmarks/decoders.py) found no clearly best value on a 2-core
-CPU (128 to 2048 all within its run-to-run noise); whole-frame calls, whose
+slot. The chunk-size sweep (benchmarks/decoders.py, now ``actinr bench --sweep``)
+found no clearly best value on a 2-core CPU (128 to 2048 all within its run-to-run noise); whole-frame calls, whose
 activations do not stay in cache, were slower in the export-stage measurements.
 """
 

@@ -1,6 +1,6 @@
 """``torch-cpu``: the decoder on the CPU with PyTorch, laid out for caches and for few operator calls.
 
-Three things make it fast on a small CPU (``actinr bench --sweep`` times them):
+Three things make it fast on a small CPU (README "Decoders" has the numbers):
 
 - **Points in chunks.** One call over every pixel streams (P, N, 4h) activations
   through memory a dozen times; chunks of a few thousand points keep them in

@@ -29,11 +29,12 @@ def bundle_summary(path, bundle) -> dict:
             "plans": [{"name": p.name, **p.meta()} for p in m.plans]}
 
 
-def format_row(row: dict) -> str:
+def format_row(row: dict, width: int = 17) -> str:
+    """One table line; ``width`` is the backend column's (the longest label of the run)."""
     d = row["decode"]
     if d is None:
-        return f"{row['size']:>10s}  {label(row):<17s} {row['precision']:<5s} {row['error']}"
-    text = (f"{row['size']:>10s}  {label(row):<17s} {row['precision']:<5s} {d['frames']:6d} {d['mean_ms']:9.2f} "
+        return f"{row['size']:>10s}  {label(row):<{width}s} {row['precision']:<5s} {row['error']}"
+    text = (f"{row['size']:>10s}  {label(row):<{width}s} {row['precision']:<5s} {d['frames']:6d} {d['mean_ms']:9.2f} "
             f"{d['p50_ms']:9.2f} {d['p95_ms']:9.2f} {d['p99_ms']:9.2f} {d['max_ms']:9.2f} {d['fps']:9.1f} "
             + (f"{row['speedup']:7.1f}x" if row["speedup"] is not None else f"{'-':>8s}"))
     if row["display"] is not None:
@@ -42,8 +43,8 @@ def format_row(row: dict) -> str:
     return text
 
 
-def table_header(display: bool) -> str:
-    head = (f"{'size':>10s}  {'backend':<17s} {'prec':<5s} {'frames':>6s} {'mean ms':>9s} {'p50':>9s} {'p95':>9s} "
+def table_header(display: bool, width: int = 17) -> str:
+    head = (f"{'size':>10s}  {'backend':<{width}s} {'prec':<5s} {'frames':>6s} {'mean ms':>9s} {'p50':>9s} {'p95':>9s} "
             f"{'p99':>9s} {'max':>9s} {'FPS':>9s} {'vs ref':>8s}")
     if display:
         head += f"  {'upload':>8s} {'present':>8s} {'disp FPS':>9s}"

@@ -219,9 +219,10 @@ def bench(cfg: BenchConfig) -> int:
 
         context = OffscreenGL(sizes[0], prefer_cuda=gpu)
     try:
-        say()
-        say(table_header(cfg.display))
         runs = ([Entry("reference", "cuda" if gpu else "cpu", "fp32", {})] if cfg.reference else []) + plan
+        width = max(17, *(len(label(e._asdict())) for e in runs))
+        say()
+        say(table_header(cfg.display, width))
         ref_fps: dict[str, float] = {}
         for entry in runs:
             dec = _open(entry, path)
@@ -240,7 +241,7 @@ def bench(cfg: BenchConfig) -> int:
                     ref = ref_fps.get(row["size"])
                     row["speedup"] = fps / ref if fps and ref else None
                     result["rows"].append(row)
-                    say(format_row(row))
+                    say(format_row(row, width))
                     if row["display"] is not None and result["gl"] is None:
                         result["gl"] = row["display"]["gl"]
             finally:

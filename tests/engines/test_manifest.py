@@ -24,19 +24,19 @@ def parse(header, sections):
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda h: h["source"].update(width="x"), "manifest source width must be an integer >= 1, got 'x'"),
-    (lambda h: h["source"].update(width=True), "manifest source width must be an integer >= 1, got True"),
+    (lambda h: h["source"].update(width="x"), "manifest source width must be an integer from 1 to 65536, got 'x'"),
+    (lambda h: h["source"].update(width=True), "manifest source width must be an integer from 1 to 65536, got True"),
     (lambda h: h["source"].pop("fps"), "manifest source has no 'fps'"),
     (lambda h: h["source"].update(fps=0), "manifest source fps must be a positive number, got 0"),
     (lambda h: h["source"].update(fps=float("inf")), "manifest source fps must be a positive number, got inf"),
     (lambda h: h["source"].update(name=7), "manifest source name must be a string, got 7"),
     (lambda h: h["model"].update(w0="5"), "manifest model w0 must be a finite number, got '5'"),
-    (lambda h: h["model"].update(layers=0), "manifest model layers must be an integer >= 1, got 0"),
+    (lambda h: h["model"].update(layers=0), "manifest model layers must be an integer from 1 to 1024, got 0"),
     (lambda h: h["bias"].update(exact="yes"), "manifest bias exact must be true or false, got 'yes'"),
     (lambda h: h["bias"].pop("inr"), "manifest bias has no 'inr' object"),
-    (lambda h: h["bias"]["inr"].update(freqs=0), "manifest bias inr freqs must be an integer >= 1, got 0"),
+    (lambda h: h["bias"]["inr"].update(freqs=0), "manifest bias inr freqs must be an integer from 1 to 65536, got 0"),
     (lambda h: h["bias"].update(dtype="float64"), "manifest bias dtype 'float64' is unknown (known: float32, float16)"),
-    (lambda h: h["patch"].update(size=1), "manifest patch size must be an integer >= 2, got 1"),
+    (lambda h: h["patch"].update(size=1), "manifest patch size must be an integer from 2 to 65536, got 1"),
     (lambda h: h["patch"].update(overlap=20), "manifest patch layout is invalid (patch overlap must be between 0"),
     (lambda h: h["gops"].append("GOP"), "manifest GOP 2 is not an object"),
     (lambda h: h["gops"][0].update(last=-1), "manifest GOP 0 last must be an integer >= 0, got -1"),
@@ -108,3 +108,20 @@ def test_section_json_round_trip(real):
     for s in real[1].values():
         again = M.parse_header(PATH, M.header_json({}, [s.to_json()], 1), 1)
         assert again == [s]
+
+
+@pytest.mark.parametrize("value", [10 ** 400, -(10 ** 400), 2 ** 53 + 1])
+def test_absurd_numbers_are_refused_not_overflowed(real, value):
+    for field in ("width", "fps"):
+        header = copy.deepcopy(real[0])
+        header["source"][field] = value
+        with pytest.raises(M.BundleError, match=f"manifest source {field} must be"):
+            parse(header, real[1])
+
+
+def test_shape_fields_are_bounded(real):
+    """A damaged depth must not make the reader build a billion-entry shape table."""
+    header = copy.deepcopy(real[0])
+    header["model"]["layers"] = 10 ** 12
+    with pytest.raises(M.BundleError, match="manifest model layers must be an integer from 1 to 1024, got"):
+        parse(header, real[1])

@@ -148,3 +148,13 @@ def test_decoder_graph_has_dynamic_points_and_fixed_patches():
         ref = decode(torch.from_numpy(coords)[:, None], w, b, 5.0, 7.0)[:, 0].numpy()
         assert out.shape == (30, n, 3)
         assert np.abs(out - ref).max() <= 1e-4
+
+
+@pytest.mark.parametrize("precision", ["fp32", "fp16"])
+def test_decoder_graph_inputs_are_the_shape_table(precision):
+    model = Model(16, 2, 5.0, 7.0, -30.0)
+    graph = decoder_graph(12, model, precision)
+    dims = {i.name: [d.dim_value or d.dim_param for d in i.type.tensor_type.shape.dim] for i in graph.graph.input}
+    for i, (fin, fout) in enumerate(model.layer_shapes):
+        assert dims[f"weight_{i}"] == [12, fin, fout] and dims[f"bias_{i}"] == [12, 1, fout]
+    assert dims["coords"] == [12, "points", 2] and len(dims) == 1 + 2 * model.modules
