@@ -39,6 +39,8 @@ COMMANDS = {
     "info": Command("actinr.engines.info", "add_info_arguments", "run_info", "show what a .engine bundle holds"),
     "play": Command("actinr.player.cli", "add_play_arguments", "run_play",
                     "play a bundle in a window, or render it to a video file (= actinr-play)"),
+    "slowmo-strip": Command("actinr.player.strip", "add_strip_arguments", "run_strip",
+                            "a picture of one region across in-between times: the model above, blending below"),
     "bench": Command("actinr.player.bench.run", "add_bench_arguments", "run_bench",
                      "frames per second per backend and output size, against plain PyTorch"),
 }

@@ -8,8 +8,10 @@ Time ``t`` is in seconds from the bundle's first frame: frame ``f`` sits at
 ``t = f / fps``, and any time in between is a real frame of the continuous
 model (slow motion without optical flow). Times outside ``[0, (frames-1)/fps]``
 clamp to the first or last frame. The GOP for a time follows
-engines/timeline.py: a time exactly on a frame shared by two GOPs is rendered
-by the later GOP (``render(..., gop=g)`` picks either one explicitly).
+engines/timeline.py: a time exactly on a frame shared by two GOPs belongs to
+the later GOP, and within half a frame of a shared frame both GOPs are
+rendered and mixed, so the switch shows no jump (``render(..., gop=g)``
+renders one GOP alone).
 
 Per frame only the biases change: they are interpolated from the bundle's baked
 tables (engines/bias.py) or, with ``exact_bias=True``, evaluated through the
@@ -34,7 +36,7 @@ from .bias_inr import bias_at
 from .errors import ActinrError
 from .grid import FULL_VIEW, check_viewport, sample_grid
 from .manifest import PRECISIONS, Manifest
-from .timeline import frame_position, gop_for_frame, local_time
+from .timeline import frame_position, gop_for_frame, local_time, mix_uint8, switch_mix
 
 log = logging.getLogger("actinr")
 
@@ -204,6 +206,11 @@ class Decoder:
         ``(x0, y0, x1, y1)`` in 0..1 of the source frame defaults to all of it.
         """
         plan = self.plan(size, viewport)
+        mix = switch_mix(self.spans, self.frame_position(t)) if gop is None else None
+        if mix is not None:  # near a GOP switch: both GOPs, mixed (engines/timeline.py)
+            a = self.backend.render(plan, self._gop(mix.before), self.biases(mix.before, mix.t_before))
+            b = self.backend.render(plan, self._gop(mix.after), self.biases(mix.after, mix.t_after))
+            return mix_uint8(a, b, mix.weight)
         g, lt = self.locate(t, gop)
         return self.backend.render(plan, self._gop(g), self.biases(g, lt))
 

@@ -5,9 +5,38 @@ A frame position exactly on a shared frame is rendered by the GOP that starts
 there (the later one); positions before the first or after the last frame
 clamp. Inside a GOP the bias-INR takes the local time ``(f - first) / (last - first)``
 in [0, 1]. Times in seconds become frame positions with :func:`frame_position`.
+
+GOP switches are blended: both GOPs were fitted to the shared frame, but each
+only up to its fitting error, so switching from one to the other in a single
+step shows a jump (a shimmer once per GOP in slow motion). Within
+:data:`SWITCH_BLEND` / 2 frames of a shared frame a decoder renders both
+GOPs -- the earlier at ``min(f, shared)``, the later at ``max(f, shared)``,
+so neither leaves the range it was fitted on -- and mixes the two pictures,
+the weight of the later GOP rising linearly from 0 to 1 across the window
+(:func:`switch_mix`). Every decoder and ``actinr eval`` follow this rule.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SWITCH_BLEND = 1.0  # frames: the width of the window, centred on a shared frame, in which two GOPs are mixed
+
+
+@dataclass(frozen=True)
+class Mix:
+    """A frame position in a switch window: ``(1 - weight) * GOP before + weight * GOP after``."""
+
+    before: int  # GOP index (the earlier one)
+    t_before: float  # its local time (clamped to its end)
+    t_after: float  # the later GOP's local time (clamped to its start)
+    weight: float  # of the later GOP, in (0, 1)
+
+    @property
+    def after(self) -> int:
+        return self.before + 1
 
 
 def gop_for_frame(spans: list[tuple[int, int]], f: float) -> int:
@@ -29,3 +58,24 @@ def local_time(span: tuple[int, int], f: float) -> float:
 def frame_position(t: float, fps: float, frames: int) -> float:
     """Seconds from the first frame -> continuous frame position, clamped to frames ``0 .. frames - 1``."""
     return min(max(float(t) * fps, 0.0), float(frames - 1))
+
+
+def switch_mix(spans: list[tuple[int, int]], f: float, width: float = SWITCH_BLEND) -> Mix | None:
+    """The two GOPs to mix at frame position ``f``, or None away from a GOP switch (one GOP renders it)."""
+    half = width / 2.0
+    for g in range(1, len(spans)):
+        shared = spans[g][0]
+        if half > 0 and abs(f - shared) < half:
+            weight = (f - (shared - half)) / width
+            return Mix(g - 1, local_time(spans[g - 1], min(f, shared)), local_time(spans[g], max(f, shared)),
+                       weight)
+    return None
+
+
+def mix_uint8(a, b, weight: float):
+    """``(1 - weight) a + weight b`` of two uint8 pictures (numpy or torch), rounded half to even, as uint8."""
+    if isinstance(a, np.ndarray):
+        mixed = (1.0 - weight) * a.astype(np.float32) + weight * b.astype(np.float32)
+        return np.rint(mixed).astype(np.uint8)
+    mixed = (1.0 - weight) * a.float() + weight * b.float()
+    return mixed.round_().to(a.dtype)

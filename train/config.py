@@ -9,6 +9,10 @@ from actinr.engines.config import option
 
 TASKS = ("regress", "interp", "denoise", "inpaint")
 MASKS = ("center", "boxes")
+TIME_BIAS = ("all", "first")
+# Fields added after runs were first written, with the value that reproduces those runs.
+LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine": 0.0, "atom_warmup": 0.0,
+          "atom_start": 0.25}
 
 
 @dataclass
@@ -27,8 +31,20 @@ class TrainConfig:
     overlap: int = option(0, "pixels shared by neighbouring patches, blended bilinearly (removes seams)")
     w0: float = option(5.0, "WIRE frequency omega_0 of the Gabor activations")
     s0: float = option(7.0, "WIRE scale s_0 of the Gabor activations")
-    time_freq: float = option(1.0, "standard deviation of the bias-INRs' 40 Gaussian time frequencies "
+    time_freq: float = option(0.5, "standard deviation of the bias-INRs' 40 Gaussian time frequencies "
                                "(cycles per GOP): lower is smoother in time")
+    time_bias: str = option("first", "which biases follow time: all modules', or the first layer's only (the "
+                             "Gabor atoms move, amplitudes stay)", choices=TIME_BIAS)
+    smooth: float = option(0.01, "weight of the penalty on the acceleration of the moving biases at random "
+                            "in-between times (keeps motion steady between fitted frames)")
+    smooth_order: int = option(2, "what --smooth penalises: 2 the acceleration (motion at a steady speed), "
+                                "1 the velocity (as little motion as the fitted frames need)", choices=(1, 2))
+    coarse_to_fine: float = option(0.0, "fraction of each GOP's iterations over which the bias-INRs' time "
+                                    "frequencies are let in, lowest first (0: all from the start)")
+    atom_warmup: float = option(0.0, "fraction of each GOP's iterations over which the Gabor atoms shrink from "
+                                 "wider (w0 and s0 scaled by --atom-start) to their size, so that large motions are "
+                                 "found first (0: off)")
+    atom_start: float = option(0.25, "the scale of w0 and s0 when --atom-warmup starts", metavar="SCALE")
     lr: float = option(5e-3, "Adam learning rate at the start of each GOP")
     lr_decay: float = option(0.1, "factor the learning rate decays by over a GOP's iterations")
     batch: int = option(128, "random pixels per patch and frame in each step")
@@ -53,7 +69,7 @@ class TrainConfig:
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"unknown TrainConfig fields {sorted(unknown)}")
-        return cls(**data)
+        return cls(**{**{k: v for k, v in LEGACY.items() if k not in data}, **data})
 
 
 def auto_patch(width: int, height: int) -> int:
@@ -81,6 +97,12 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(cfg.w0 > 0 and cfg.s0 > 0, "--w0 and --s0", "> 0", (cfg.w0, cfg.s0))
     _check(cfg.lr > 0, "--lr", "> 0", cfg.lr)
     _check(cfg.time_freq > 0, "--time-freq", "> 0", cfg.time_freq)
+    _check(cfg.time_bias in TIME_BIAS, "--time-bias", f"one of {', '.join(TIME_BIAS)}", cfg.time_bias)
+    _check(cfg.smooth >= 0, "--smooth", ">= 0", cfg.smooth)
+    _check(cfg.smooth_order in (1, 2), "--smooth-order", "1 or 2", cfg.smooth_order)
+    _check(0 <= cfg.coarse_to_fine < 1, "--coarse-to-fine", "in [0, 1)", cfg.coarse_to_fine)
+    _check(0 <= cfg.atom_warmup < 1, "--atom-warmup", "in [0, 1)", cfg.atom_warmup)
+    _check(0 < cfg.atom_start <= 1, "--atom-start", "in (0, 1]", cfg.atom_start)
     _check(0 < cfg.lr_decay <= 1, "--lr-decay", "in (0, 1]", cfg.lr_decay)
     _check(cfg.batch >= 1, "--batch", ">= 1", cfg.batch)
     _check(cfg.every >= 2, "--every", ">= 2", cfg.every)

@@ -6,7 +6,9 @@ and scored with PSNR, SSIM and (when the frame is large enough) MS-SSIM. The tas
 for denoising, the whole frame (and the hidden region alone) for inpainting,
 and for interpolation the held-out frames are reported apart, next to two
 baselines computed in the same run: blending the two neighbouring fitted
-frames, and repeating the previous one.
+frames, repeating the previous one, and ffmpeg's motion-compensated
+``minterpolate`` on the fitted frames (train/baselines.py; skipped, and said
+so, when ffmpeg is not on PATH).
 
 Super-resolution (``size`` larger than the fitted frames): the reference is the
 source file's frames resized (bicubic) to ``size`` -- the true frames when the
@@ -28,7 +30,7 @@ from actinr.engines.files import write_atomic
 from actinr.engines.media import parse_size
 from actinr.engines.timeline import gop_for_frame
 
-from . import metrics
+from . import baselines, metrics
 from .render import RunRenderer
 from .run import Run
 from .tasks import inpaint_mask, training_targets
@@ -121,24 +123,23 @@ def evaluate(run_path, size: str | tuple | None = None, device: str = "cpu", pro
 
 
 def _held_out(run: Run, rows: list[dict], frames: np.ndarray, reference) -> dict:
-    """Held-out frames between two fitted ones, with the blend and repeat baselines."""
+    """Held-out frames between two fitted ones, with the blend, repeat and (ffmpeg) minterpolate baselines."""
     keys = sorted(run.fitted)
     held = [r for r in rows if not r["fitted"] and keys[0] < r["frame"] < keys[-1]]
     out = {"model": _summary(held)}
     if reference is None or not held:
         return out
-    blend, repeat = [], []
-    for r in held:
-        f = r["frame"]
-        a = max(k for k in keys if k < f)
-        b = min(k for k in keys if k > f)
-        wb = (f - a) / (b - a)
-        ref = _u8(reference[f])
-        mix = ((1 - wb) * _u8(frames[a]) + wb * _u8(frames[b])).mul(255).round().div(255)
-        blend.append(_scores(mix, ref))
-        repeat.append(_scores(_u8(frames[a]), ref))
-    out["blend_baseline"] = _summary(blend)
-    out["repeat_baseline"] = _summary(repeat)
+    out["blend_baseline"] = _summary([_scores(_u8(baselines.blend(frames, keys, r["frame"])),
+                                              _u8(reference[r["frame"]])) for r in held])
+    out["repeat_baseline"] = _summary([_scores(_u8(baselines.repeat(frames, keys, r["frame"])),
+                                               _u8(reference[r["frame"]])) for r in held])
+    if not baselines.have_ffmpeg():
+        out["minterpolate_skipped"] = "ffmpeg is not on PATH"
+        return out
+    every = run.config.every
+    mci = baselines.minterpolate(frames[: keys[-1] + 1], every)
+    out["minterpolate_baseline"] = _summary([_scores(_u8(mci[r["frame"]]), _u8(reference[r["frame"]]))
+                                             for r in held])
     return out
 
 
@@ -162,10 +163,12 @@ def format_report(rep: dict) -> str:
         h = rep["held_out"]
         lines.append(f"  held-out frames ({h['model']['frames']}): model PSNR {fmt(h['model']['psnr'])} dB  "
                      f"SSIM {fmt(h['model']['ssim'], 4)}")
-        for name in ("blend_baseline", "repeat_baseline"):
+        for name in ("blend_baseline", "repeat_baseline", "minterpolate_baseline"):
             if name in h:
                 lines.append(f"    {name.replace('_', ' ')}: PSNR {fmt(h[name]['psnr'])} dB  "
                              f"SSIM {fmt(h[name]['ssim'], 4)}")
+        if "minterpolate_skipped" in h:
+            lines.append(f"    minterpolate baseline: skipped ({h['minterpolate_skipped']})")
     return "\n".join(lines)
 
 

@@ -2,7 +2,11 @@
 
 Each step samples ``batch`` random pixels per patch from every fitted frame of
 the GOP, evaluates all patches in one batched matmul and takes an Adam step on
-the MSE (padding and hidden pixels weigh 0). The learning rate decays
+the MSE (padding and hidden pixels weigh 0), plus ``smooth`` times the mean
+squared acceleration of the moving biases at random in-between times
+(train/motion.py), so the atoms travel at a steady speed between fitted
+frames. Optional schedules: ``coarse_to_fine`` lets the time frequencies in,
+lowest first; ``atom_warmup`` starts with wider atoms. The learning rate decays
 exponentially by ``lr_decay`` over the GOP. Ctrl-C finishes the current step,
 writes ``resume.safetensors`` and returns; ``resume=True`` continues bit for
 bit where it stopped (same device and thread count).
@@ -27,6 +31,7 @@ from actinr.engines.patch_mlp import decode
 
 from .config import TrainConfig, auto_patch
 from .model import GOPModel
+from .motion import acceleration_penalty, velocity_penalty
 from .run import GopResult, ResumePoint, Run, RunSource, load_tensors, save_tensors
 from .tasks import fitted_frames, spans_for, training_targets
 from .video import read_video
@@ -166,7 +171,7 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     model = GOPModel(**run.model_args(), seed=cfg.seed).to(device)
     if prev is not None:  # warm start from the previous GOP
         model.load_state_dict(prev.state_dict())
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = torch.optim.Adam([v for v in model.parameters() if v.requires_grad], lr=cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + g)
     step0, elapsed = 0, 0.0
     resume_file = run.path / "resume.safetensors"
@@ -179,11 +184,19 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     for step in bar:
         for group in opt.param_groups:
             group["lr"] = cfg.lr * cfg.lr_decay ** (step / cfg.iters)
+        if cfg.coarse_to_fine > 0:
+            _set_band(model, step / (cfg.coarse_to_fine * cfg.iters))
+        if cfg.atom_warmup > 0:
+            progress = min(step / (cfg.atom_warmup * cfg.iters), 1.0)
+            # a tensor even at 1.0, so the compiled step is not compiled again when the warm-up ends
+            model.atom_scale = torch.tensor(cfg.atom_start + (1 - cfg.atom_start) * progress, device=device)
         idx = torch.randint(0, k, (nf, cfg.batch), generator=gen).to(device)  # (F, B)
         y = torch.gather(tgt, 2, idx[None, :, :, None].expand(p, nf, cfg.batch, 3))  # (P, F, B, 3)
         w = loss_weight[:, idx]  # (P, F, B)
         out = model(coords[idx][None], t, decoder)  # (P, F, B, 3)
         loss = (((out - y) ** 2).mean(-1) * w).sum() / w.sum().clamp_min(1.0)
+        if cfg.smooth > 0 and nf > 1:
+            loss = loss + cfg.smooth * _roughness(model, nf, gen, device, cfg.smooth_order)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -199,6 +212,8 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
             bar.close()
             raise Interrupted(run)
     bar.close()
+    _set_band(model, None)
+    model.atom_scale = None
     seconds = elapsed + time.perf_counter() - started
 
     mse = _fit_mse(model, coords, t, tgt, loss_weight)
@@ -213,6 +228,26 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
         tqdm.write(f"GOP {g + 1}/{len(run.spans)}  frames {first}-{last}  {result.psnr:.2f} dB (fit)  "
                    f"{seconds:.1f} s  {result.params:,} parameters")
     return model
+
+
+def _set_band(model: GOPModel, progress: float | None) -> None:
+    """Coarse to fine: at ``progress`` 0 only frequencies below one cycle per GOP pass, at 1 all of them."""
+    for inr in model.bias_inrs:
+        top = float(inr.freqs.abs().max())
+        inr.set_band(None if progress is None or progress >= 1.0 else progress * top)
+
+
+SMOOTH_TIMES = 8  # random in-between times per step for the smoothness penalty
+
+
+def _roughness(model: GOPModel, nf: int, gen: torch.Generator, device, order: int = 2) -> torch.Tensor:
+    """Mean squared acceleration (order 2) or velocity (order 1) of the moving biases, time measured in
+    fitted-frame intervals, at random in-between times."""
+    h = 0.5 / (nf - 1)  # half a fitted interval
+    t = (h + torch.rand(SMOOTH_TIMES, generator=gen) * (1.0 - 2.0 * h)).to(device)
+    penalty = acceleration_penalty if order == 2 else velocity_penalty
+    terms = [penalty(model.bias_inrs[i], t, h, 1.0 / (nf - 1)) for i in model.moving()]
+    return torch.stack(terms).mean()
 
 
 @torch.no_grad()

@@ -13,6 +13,13 @@ linear-layer bias initialisation, so the Gabor atoms start spread over the
 patch instead of all centred at its origin, and the MLP only learns the
 motion, which starts near zero.
 
+With ``time_bias="first"`` (the default, chosen by the slow-motion
+measurements in the README) only the first layer's bias-INR sees time: a
+first-layer bias shifts its Gabor atoms, so the change between frames is
+motion of the atoms; the hidden and output bias-INRs have their time weights
+zeroed and frozen, so their biases are one value per patch for the whole GOP
+(the bundle format is unchanged: their baked tables are constant).
+
 A bundle stores a GOP's weights as :meth:`GOPModel.stored_weights` gives them
 and :meth:`GOPModel.load_stored` takes them back (export and the renderer of
 a bundle, train/render.py).
@@ -55,20 +62,30 @@ class BiasINR(nn.Module):
         # Motion starts small: the last layer is scaled down so b(t) ~ base at first.
         self.w_3 = nn.Parameter(_uniform(shape["w_3"], 0.1 * b, gen))
         self.b_3 = nn.Parameter(torch.zeros(shape["b_3"]))
+        self.band: float | None = None  # coarse-to-fine training: see set_band
 
     def params(self) -> dict[str, torch.Tensor]:
         """The parameters by their engines/bias_inr.py names."""
         return {k: getattr(self, k) for k in bias_inr.PARAMS}
 
+    def set_band(self, band: float | None) -> None:
+        """Let only time frequencies up to ``band`` cycles per GOP through (a smooth edge one cycle wide);
+        ``None`` lets all through. A training schedule widens it; the exported model has it off."""
+        self.band = band
+
     def forward(self, t: torch.Tensor) -> torch.Tensor:
-        return bias_inr.forward(self.params(), t)  # (P, T, W)
+        p = self.params()
+        if self.band is not None:
+            keep = (self.band + 1.0 - self.freqs.abs()).clamp(0.0, 1.0)  # (B,)
+            p["w_t"] = p["w_t"] * torch.cat([keep, keep])[:, None]  # rows: cos features, then sin features
+        return bias_inr.forward(p, t)  # (P, T, W)
 
 
 class GOPModel(nn.Module):
     """All patches of one GOP: ``forward(coords (P|1, F, N, 2), t (F,)) -> RGB (P, F, N, 3)``."""
 
     def __init__(self, patches: int, hidden: int = 32, layers: int = 1, w0: float = 5.0,
-                 s0: float = 7.0, freq_scale: float = 1.0, seed: int = 0):
+                 s0: float = 7.0, freq_scale: float = 1.0, seed: int = 0, time_bias: str = "all"):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.w0, self.s0, self.hidden, self.layers = float(w0), float(s0), hidden, layers
@@ -89,6 +106,18 @@ class GOPModel(nn.Module):
         self.bias_inrs = nn.ModuleList(
             BiasINR(p, w, base, gen, freq_scale=freq_scale) for w, base in zip(widths, bases)
         )
+        self.time_bias = time_bias
+        self.atom_scale: torch.Tensor | None = None  # training only: scales w0 and s0 (None: the model's own)
+        if time_bias == "first":  # only the atoms move: the other modules' biases are constant in time
+            for inr in self.bias_inrs[1:]:
+                inr.w_t.data.zero_()
+                inr.w_t.requires_grad_(False)
+        elif time_bias != "all":
+            raise ValueError(f"time_bias must be 'all' or 'first', got {time_bias!r}")
+
+    def moving(self) -> list[int]:
+        """The modules whose biases follow time."""
+        return list(range(len(self.bias_inrs))) if self.time_bias == "all" else [0]
 
     @property
     def patches(self) -> int:
@@ -107,7 +136,10 @@ class GOPModel(nn.Module):
 
     def forward(self, coords: torch.Tensor, t: torch.Tensor, decoder=decode) -> torch.Tensor:
         """``decoder`` may be a compiled :func:`decode` (the training loop passes one)."""
-        return decoder(coords, self.weights(), self.biases(t), self.w0, self.s0)
+        w0, s0 = self.w0, self.s0
+        if self.atom_scale is not None:  # coarse-to-fine training: wider, smoother atoms (tensors: no recompiles)
+            w0, s0 = self.atom_scale * w0, self.atom_scale * s0
+        return decoder(coords, self.weights(), self.biases(t), w0, s0)
 
     def stored_weights(self) -> list[np.ndarray]:
         """The weights as a bundle stores them: ``[(P, 2, 2h), (P, 2, h, 2h) per hidden layer, (P, 2h, 3)]``."""

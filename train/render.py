@@ -22,7 +22,7 @@ from actinr.engines.bundle import load
 from actinr.engines.errors import ActinrError
 from actinr.engines.grid import FULL_VIEW, PatchLayout, sample_grid
 from actinr.engines.patch_mlp import decode
-from actinr.engines.timeline import frame_position, gop_for_frame, local_time
+from actinr.engines.timeline import frame_position, gop_for_frame, local_time, mix_uint8, switch_mix
 
 from .model import GOPModel
 
@@ -79,11 +79,19 @@ class Renderer:
         ``biases`` ``[(P, width), ...]`` replaces the model's own (e.g. baked biases).
         """
         f = min(max(float(f), 0.0), float(self.frames - 1))
+        mix = switch_mix(self.spans, f) if biases is None else None
+        if mix is not None:  # near a GOP switch (engines/timeline.py): both GOPs, mixed
+            a = self._render_gop(mix.before, mix.t_before, size, viewport)
+            b = self._render_gop(mix.after, mix.t_after, size, viewport)
+            return a.mul_(1.0 - mix.weight).add_(b, alpha=mix.weight)
         g = gop_for_frame(self.spans, f)
+        return self._render_gop(g, local_time(self.spans[g], f), size, viewport, biases)
+
+    def _render_gop(self, g: int, t: float, size, viewport, biases=None) -> torch.Tensor:
         model = self.model(g)
         coords, pixel, weight, w, h = self.grid(size or (self.layout.width, self.layout.height), viewport)
         if biases is None:
-            biases = self.biases(g, local_time(self.spans[g], f))
+            biases = self.biases(g, t)
         else:
             biases = [b[:, None].to(self.device) for b in biases]  # [(P, 1, width)]
         weights = model.weights()
@@ -95,13 +103,24 @@ class Renderer:
             img.index_add_(0, pixel[:, s:s + step].reshape(-1), vals.reshape(-1, 3))
         return img[:-1].view(h, w, 3).clamp_(0.0, 1.0)
 
+    def render_u8(self, f: float, size=None, viewport=FULL_VIEW, biases=None) -> torch.Tensor:
+        """:meth:`render` as uint8 on the device, as a decoder gives it: near a GOP switch each GOP's
+        picture is rounded first and the two are mixed by engines/timeline.py ``mix_uint8``, as decoders do."""
+        f = min(max(float(f), 0.0), float(self.frames - 1))
+        mix = switch_mix(self.spans, f) if biases is None else None
+        if mix is None:
+            return to_uint8(self.render(f, size, viewport, biases))
+        a = to_uint8(self._render_gop(mix.before, mix.t_before, size, viewport))
+        b = to_uint8(self._render_gop(mix.after, mix.t_after, size, viewport))
+        return mix_uint8(a, b, mix.weight)
+
     def render_uint8(self, f: float, size=None, viewport=FULL_VIEW, biases=None) -> np.ndarray:
-        """:meth:`render` as uint8 numpy, as a player shows it."""
-        return to_uint8(self.render(f, size, viewport, biases)).cpu().numpy()
+        """:meth:`render_u8` as numpy, as a player shows it."""
+        return self.render_u8(f, size, viewport, biases).cpu().numpy()
 
     def render_time(self, t: float, size) -> torch.Tensor:
         """The frame at ``t`` seconds as uint8 ``(h, w, 3)`` on the device (a decoder's ``render``)."""
-        return to_uint8(self.render(frame_position(t, self.fps, self.frames), size))
+        return self.render_u8(frame_position(t, self.fps, self.frames), size)
 
     def synchronize(self) -> None:
         if self.device.type == "cuda":

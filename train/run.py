@@ -177,7 +177,7 @@ class Run:
     def model_args(self) -> dict:
         c = self.config
         return dict(patches=self.layout.count, hidden=c.hidden, layers=c.layers, w0=c.w0, s0=c.s0,
-                    freq_scale=c.time_freq)
+                    freq_scale=c.time_freq, time_bias=c.time_bias)
 
     def load_model(self, g: int, device="cpu"):
         """The fitted model of GOP ``g``."""

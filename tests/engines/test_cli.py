@@ -15,7 +15,7 @@ from actinr.engines.errors import ActinrError, optional_import
 
 
 def test_every_command_names_functions_that_exist():
-    assert list(COMMANDS) == ["train", "eval", "export", "info", "play", "bench"]
+    assert list(COMMANDS) == ["train", "eval", "export", "info", "play", "slowmo-strip", "bench"]
     for name, command in COMMANDS.items():
         module = importlib.import_module(command.module)
         assert callable(getattr(module, command.add_arguments)), name

