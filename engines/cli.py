@@ -5,8 +5,9 @@ Each :class:`Command` names its module and that module's two functions:
 description and epilog) and ``run(args) -> int`` runs it. The table names
 modules by string and imports only the one that runs, so this module (at the
 bottom of the dependency chain) imports no stage and ``actinr --help`` starts
-instantly. A user error (:class:`ActinrError`) is printed on one line and
-exits 1.
+instantly. A user error (:class:`ActinrError`) or an I/O fault is printed on
+one line and exits 1; SIGINT, SIGTERM and SIGHUP stop a command cleanly and
+exit with 128 + the signal's number (engines/signals.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import sys
 from dataclasses import dataclass
 
 from .errors import ActinrError
+from .files import os_reason
+from .signals import StopOnSignals, exit_status
 
 
 @dataclass(frozen=True)
@@ -78,18 +81,39 @@ def run_command(name: str, argv: list[str], prog: str) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     getattr(module, command.add_arguments)(parser)
     args = parser.parse_args(argv)
+    args.given = given_flags(parser, argv)
     try:
-        return int(getattr(module, command.run)(args) or 0)
+        with StopOnSignals():
+            return int(getattr(module, command.run)(args) or 0)
     except ActinrError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"{prog}: {f'stopped by {exc}' if hasattr(exc, 'signum') else 'interrupted'}", file=sys.stderr)
+        return exit_status(exc)
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. `| head -1`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit flush
         return 141
+    except OSError as exc:  # an I/O fault no check foresaw: still one line, never a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{prog}: error: {where}{os_reason(exc)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{prog}: error: out of memory (try a smaller --size, or close other programs)", file=sys.stderr)
+        return 1
 
+
+def given_flags(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
+    """The destinations of the options the user actually typed in ``argv`` (not those left at their defaults)."""
+    saved = [(action, action.default) for action in parser._actions]
+    try:
+        for action, _ in saved:
+            action.default = argparse.SUPPRESS
+        typed, _ = parser.parse_known_args(argv)
+    finally:
+        for action, default in saved:
+            action.default = default
+    return set(vars(typed))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -42,6 +42,8 @@ log = logging.getLogger("actinr")
 
 MAX_SIDE = 16384  # output sides above this are refused (a 16K frame is 800 MB of uint8 already)
 PLAN_CACHE = 4  # (size, viewport) plans kept; a player being resized makes a new one per size
+PLAN_PIXELS = 1 << 22  # output pixels (4.2 M, two 1080p frames) the cached plans may cover in all; larger
+# frames are rendered from plans built per frame (docs/measurements.md "Memory")
 
 
 @dataclass(frozen=True)
@@ -186,16 +188,35 @@ class Decoder:
         for g in range(len(self.spans)) if gops is None else gops:
             self._gop(g)
 
-    def plan(self, size=None, viewport=None):
-        """The backend's prepared grid for ``size`` and ``viewport`` (cached)."""
+    def stripes(self, size) -> list[tuple[int, int]]:
+        """The row ranges ``(r0, r1)`` a frame of ``size`` is rendered in: one range up to the backend's
+        ``stripe_pixels``, else stripes of whole rows with at most that many pixels each."""
+        w, h = check_size(size)
+        rows = max(1, self.backend.stripe_pixels // w)
+        return [(r, min(r + rows, h)) for r in range(0, h, rows)]
+
+    def plan(self, size=None, viewport=None, rows: tuple[int, int] | None = None):
+        """The backend's prepared grid for ``size`` and ``viewport``, or for output ``rows`` of it.
+
+        Plans are cached while a frame's plans cover at most PLAN_PIXELS output
+        pixels; a larger frame's stripe plans are built for each frame and
+        dropped (caching some of them would only evict the others), so memory
+        stays bounded at any size.
+        """
         size = self.info.size if size is None else check_size(size)
         viewport = FULL_VIEW if viewport is None else check_viewport(viewport)
-        key = (size, viewport)
+        rows = (0, size[1]) if rows is None else (int(rows[0]), int(rows[1]))
+        if size[0] * size[1] > PLAN_PIXELS:
+            return self.backend.prepare(sample_grid(self.manifest.layout, size, viewport, rows))
+        key = (size, viewport, rows)
         if key in self._plans:
             self._plans.move_to_end(key)
         else:
-            self._plans[key] = self.backend.prepare(sample_grid(self.manifest.layout, size, viewport))
-            while len(self._plans) > PLAN_CACHE:
+            self._plans[key] = self.backend.prepare(sample_grid(self.manifest.layout, size, viewport, rows))
+            # Keep at most PLAN_PIXELS of output pixels in plans, and PLAN_CACHE (size, viewport) frames.
+            while len(self._plans) > 1 and (
+                    sum(w * (r[1] - r[0]) for (w, _), _, r in self._plans) > PLAN_PIXELS
+                    or len({(sz, vp) for sz, vp, _ in self._plans}) > PLAN_CACHE):
                 self._plans.popitem(last=False)
         return self._plans[key]
 
@@ -204,19 +225,44 @@ class Decoder:
 
         ``size`` ``(w, h)`` defaults to the source size; ``viewport``
         ``(x0, y0, x1, y1)`` in 0..1 of the source frame defaults to all of it.
+        A frame of more than the backend's ``stripe_pixels`` is rendered in
+        stripes of rows into one output image, so the memory a render needs
+        beyond the frame itself does not grow with the size (docs/measurements.md "Memory").
         """
-        plan = self.plan(size, viewport)
+        size = self.info.size if size is None else check_size(size)
         mix = switch_mix(self.spans, self.frame_position(t)) if gop is None else None
         if mix is not None:  # near a GOP switch: both GOPs, mixed (engines/timeline.py)
-            a = self.backend.render(plan, self._gop(mix.before), self.biases(mix.before, mix.t_before))
-            b = self.backend.render(plan, self._gop(mix.after), self.biases(mix.after, mix.t_after))
-            return mix_uint8(a, b, mix.weight)
-        g, lt = self.locate(t, gop)
-        return self.backend.render(plan, self._gop(g), self.biases(g, lt))
+            jobs = [(mix.before, self.biases(mix.before, mix.t_before)),
+                    (mix.after, self.biases(mix.after, mix.t_after))]
+        else:
+            g, lt = self.locate(t, gop)
+            jobs = [(g, self.biases(g, lt))]
+        out = None
+        stripes = self.stripes(size)
+        for rows in stripes:
+            plan = self.plan(size, viewport, rows)
+            parts = [self.backend.render(plan, self._gop(g), biases) for g, biases in jobs]
+            part = parts[0] if mix is None else mix_uint8(parts[0], parts[1], mix.weight)
+            if len(stripes) == 1:
+                return part
+            if out is None:
+                out = _empty_like(part, (size[1], size[0], 3))
+            out[rows[0]:rows[1]] = part
+            del parts, part
+        return out
 
     def synchronize(self) -> None:
         """Wait until the device has finished the frames asked for (for timing)."""
         self.backend.synchronize()
+
+
+def _empty_like(part, shape):
+    """An uninitialised uint8 image of ``shape`` of the same kind (numpy, or torch on the same device) as ``part``."""
+    if isinstance(part, np.ndarray):
+        return np.empty(shape, np.uint8)
+    import torch
+
+    return torch.empty(shape, dtype=torch.uint8, device=part.device)
 
 
 def _pick_device(device: str) -> str:

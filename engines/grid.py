@@ -119,20 +119,33 @@ def check_viewport(viewport) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
-def sample_grid(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW) -> SampleGrid:
-    """Map every pixel of a ``size = (w, h)`` output image to (patch, local coordinate, weight)."""
+def sample_grid(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW,
+                rows: tuple[int, int] | None = None) -> SampleGrid:
+    """Map every pixel of a ``size = (w, h)`` output image to (patch, local coordinate, weight).
+
+    ``rows = (r0, r1)`` maps only output rows ``r0 .. r1 - 1`` (a stripe of the
+    image, for rendering large frames in bounded memory): the grid is that of an
+    ``w x (r1 - r0)`` image whose points are exactly those rows' points of the
+    whole image.
+    """
     w, h = size
     if int(w) != w or int(h) != h or w < 1 or h < 1:
         raise ActinrError(f"output size must be two positive integers, got {size!r}")
     w, h = int(w), int(h)
+    r0, r1 = (0, h) if rows is None else (int(rows[0]), int(rows[1]))
+    if not 0 <= r0 < r1 <= h:
+        raise ActinrError(f"rows must satisfy 0 <= r0 < r1 <= {h}, got {rows!r}")
     x0, y0, x1, y1 = check_viewport(viewport)
     px = (x0 + (np.arange(w) + 0.5) / w * (x1 - x0)) * layout.width - 0.5  # (w,)
-    py = (y0 + (np.arange(h) + 0.5) / h * (y1 - y0)) * layout.height - 0.5  # (h,)
+    py = (y0 + (np.arange(r0, r1) + 0.5) / h * (y1 - y0)) * layout.height - 0.5  # (rows,)
+    h = r1 - r0
     ax, ay = _axis(px, layout.nx, layout), _axis(py, layout.ny, layout)
 
     entries = []  # one candidate (patch, pixel, weight) per pixel for each x/y owner pair
     for ix, wx in ((ax[0], ax[1]), (ax[2], ax[3])):
         for iy, wy in ((ay[0], ay[1]), (ay[2], ay[3])):
+            if not (wx.any() and wy.any()):  # no pixel has this owner pair (always so for 3 of 4 without overlap)
+                continue
             weight = (wy[:, None] * wx[None, :]).ravel()  # (h*w,)
             patch = (iy[:, None] * layout.nx + ix[None, :]).ravel()
             lx = np.broadcast_to(layout.local(px, ix)[None, :], (h, w)).ravel()

@@ -46,7 +46,9 @@ def describe(bundle: B.Bundle, sections: bool = False) -> str:
         f"w0 {model.w0:g}, s0 {model.s0:g}; {per_gop:,} weights per GOP",
         f"precision  {m.precision} weights; decoder graphs: " + ", ".join(DECODER_GRAPHS),
         f"biases     baked at {bias.rate} sample{'s' * (bias.rate > 1)} per frame interval, {bias.interpolation} "
-        f"interpolation, {bias.dtype}; exact bias-INR {'embedded' if bias.exact else 'not embedded'}",
+        f"interpolation, {bias.dtype}; exact bias-INR {'embedded' if bias.exact else 'not embedded'}"
+        + (f"; module{'s' * (len(bias.still) > 1)} {', '.join(map(str, bias.still))} still (one row)"
+           if bias.still else ""),
     ]
     psnrs = m.training.psnr
     if psnrs:

@@ -291,6 +291,9 @@ class Bias:
     dtype: str
     interpolation: str
     inr: InrSize | None = None  # the embedded bias-INR (``actinr export --exact-bias``), or None
+    # Modules whose biases do not change with time (a run fitted with --time-bias first): their tables hold one
+    # row, the same at every time (bundle format version 2; version 1 bundles have none).
+    still: tuple[int, ...] = ()
 
     @property
     def exact(self) -> bool:
@@ -300,6 +303,8 @@ class Bias:
         out = {"rate": self.rate, "dtype": self.dtype, "interpolation": self.interpolation, "exact": self.exact}
         if self.inr is not None:
             out["inr"] = {"freqs": self.inr.freqs, "latent": self.inr.latent}
+        if self.still:
+            out["still"] = list(self.still)
         return out
 
 
@@ -391,8 +396,10 @@ class Manifest:
     def patches(self) -> int:
         return self.layout.count
 
-    def table_rows(self, g: int) -> int:
-        """Rows of GOP ``g``'s baked bias tables."""
+    def table_rows(self, g: int, module: int = 0) -> int:
+        """Rows of GOP ``g``'s baked bias table of ``module`` (1 for a module whose biases stay still)."""
+        if module in self.bias.still:
+            return 1
         return table_length(self.gops[g].first, self.gops[g].last, self.bias.rate)
 
     def expected_sections(self) -> list[Expected]:
@@ -404,10 +411,9 @@ class Manifest:
         stored = m.stored_shapes(p)
         inrs = m.inr_shapes(p, self.bias.inr) if self.bias.exact else None
         for g in range(len(self.gops)):
-            rows = self.table_rows(g)
             for i, width in enumerate(m.widths):
                 out.append(Expected(weight_name(g, i), "array", PRECISIONS[self.precision], stored[i]))
-                out.append(Expected(bias_name(g, i), "array", self.bias.dtype, (rows, p, width)))
+                out.append(Expected(bias_name(g, i), "array", self.bias.dtype, (self.table_rows(g, i), p, width)))
                 if inrs:
                     out += [Expected(inr_name(g, i, k), "array", "float32", inrs[i][k]) for k in bias_inr.PARAMS]
         return out
@@ -447,8 +453,13 @@ class Manifest:
         if exact:
             sizes = bias.object("inr")
             inr = InrSize(sizes.integer("freqs", 1, 1 << 16), sizes.integer("latent", 1, 1 << 16))
+        still = bias.obj.get("still", [])
+        if not (isinstance(still, list) and all(type(i) is int and 0 <= i < mdl.modules for i in still)
+                and len(set(still)) == len(still)):
+            raise top.fail(f"manifest bias still must list distinct module numbers below {mdl.modules}, got "
+                           f"{still!r}")
         b = Bias(bias.integer("rate", 1), bias.text("dtype", ("float32", "float16")),
-                 bias.text("interpolation", INTERPOLATIONS), inr)
+                 bias.text("interpolation", INTERPOLATIONS), inr, tuple(still))
         gops = _gops(top, source.frames)
         plans = tuple(_plan(top, s, precision) for s in sections.values() if s.kind == "tensorrt-plan")
         export = data.get("export")

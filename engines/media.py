@@ -16,6 +16,10 @@ import numpy as np
 from .errors import ActinrError
 from .files import write_atomic
 
+# Above this many pixels (4K UHD) x264 runs with one reference picture, no B-frames and no look-ahead, which
+# about halves the pictures it holds (benchmarks/memory.py; engines/memory.py counts them).
+LOW_MEMORY_PIXELS = 3840 * 2160
+X264_LOW_MEMORY = "ref=1:bframes=0:rc-lookahead=0:sync-lookahead=0:threads=2"
 # Containers the writer can fill with H.264, by file suffix.
 VIDEO_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 
@@ -64,6 +68,8 @@ def write_video(path, frames: Iterable[np.ndarray], fps: float, crf: int = 18,
                     stream.width, stream.height = w + w % 2, h + h % 2
                     stream.pix_fmt = "yuv420p"
                     stream.options = {"crf": str(crf)}
+                    if w * h > LOW_MEMORY_PIXELS:  # x264's pictures dominate memory above 4K: keep fewer
+                        stream.options["x264-params"] = X264_LOW_MEMORY
                 if frame.shape[0] % 2 or frame.shape[1] % 2:
                     frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)), mode="edge")
                 vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")

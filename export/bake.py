@@ -3,8 +3,8 @@
 ``rate`` samples per frame interval (frames included), so a GOP spanning
 frames ``first..last`` gets ``rate * (last - first) + 1`` rows at local times
 ``k / (K - 1)``; see engines/bias.py for the row layout and the interpolation.
-The default rate and interpolation come from benchmarks/bias_rate.py (README
-"Bias baking").
+The default rate and interpolation come from benchmarks/bias_rate.py
+(docs/measurements.md "Bias baking").
 """
 
 from __future__ import annotations

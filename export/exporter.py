@@ -21,6 +21,7 @@ from actinr.engines import bias_inr
 from actinr.engines.bundle import BundleWriter, load
 from actinr.engines.config import option
 from actinr.engines.errors import ActinrError
+from actinr.engines.files import check_output
 from actinr.engines.manifest import (
     BIAS_GRAPH,
     DECODER_GRAPHS,
@@ -47,8 +48,8 @@ class ExportConfig:
 
     precision: str = option("fp32", "weight storage and preferred decoder graph: fp32, or fp16 (half the size; "
                                     "matmuls in fp16, Gabor activations in fp32)", choices=tuple(PRECISIONS))
-    bias_rate: int = option(4, "bias-INR samples per frame interval in the baked tables (see README: 4 is "
-                               "indistinguishable from exact biases in slow motion)", metavar="S")
+    bias_rate: int = option(4, "bias-INR samples per frame interval in the baked tables (docs/measurements.md: 4 "
+                               "is indistinguishable from exact biases in slow motion)", metavar="S")
     exact_bias: bool = option(False, "also embed the bias-INR itself (graph + parameters) for exact biases at any "
                                      "time")
     tensorrt: bool = option(False, "also build a TensorRT plan for this machine's GPU (needs tensorrt and a CUDA GPU)")
@@ -73,7 +74,9 @@ def run_manifest(run, cfg: ExportConfig, gops: int) -> Manifest:
         gops=tuple(Gop(a, b) for a, b in spans),
         precision=cfg.precision,
         bias=Bias(cfg.bias_rate, PRECISIONS[cfg.precision], BIAS_INTERPOLATION,
-                  InrSize(bias_inr.FREQS, bias_inr.LATENT) if cfg.exact_bias else None),
+                  InrSize(bias_inr.FREQS, bias_inr.LATENT) if cfg.exact_bias else None,
+                  # --time-bias first: only the first layer's biases move; the others are stored as one row
+                  tuple(range(1, tc.layers + 2)) if tc.time_bias == "first" else ()),
         producer=f"actinr {package_version()}",
         created=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         training=Training(tc.task, tc.to_json(), tuple(r.to_json() for r in run.results[:gops])),
@@ -93,6 +96,7 @@ def export_run(run_path, out, cfg: ExportConfig | None = None, progress: bool = 
     out = Path(out)
     if out.is_dir():
         raise ActinrError(f"{out}: is a folder; give the bundle's file name (e.g. {out / 'model.engine'})")
+    check_output(out, what="-o")  # before any work; missing parent folders are created when writing
     builder = None
     if cfg.tensorrt:  # fail on a missing TensorRT or GPU before doing any work
         from actinr.engines.tensorrt_build import PlanBuilder
@@ -119,6 +123,11 @@ def export_run(run_path, out, cfg: ExportConfig | None = None, progress: bool = 
         for i, w in enumerate(model.stored_weights()):
             writer.add_array(weight_name(g, i), w.astype(wdtype))
         for i, table in enumerate(bake_biases(model, run.spans[g], cfg.bias_rate, wdtype)):
+            if i in manifest.bias.still:
+                if not np.array_equal(table, np.broadcast_to(table[:1], table.shape)):
+                    raise ActinrError(f"{run.gop_file(g)}: module {i}'s biases change with time although the run "
+                                      "was fitted with --time-bias first (damaged run?)")
+                table = table[:1]
             writer.add_array(bias_name(g, i), table)
         if manifest.bias.exact:
             for i, inr in enumerate(model.bias_inrs):

@@ -15,7 +15,7 @@ from .controls import keys_help
 DEMO = Path(__file__).with_name("data") / "demo.engine"  # made by `make demo-model` (see Makefile)
 
 DESCRIPTION = ("Play an ActINR bundle in real time at any size and speed, or render it to a video file.\n"
-                    "Without MODEL it plays the demo bundle shipped with actinr (1 s of carphone).")
+                    "Without MODEL it plays the demo bundle shipped with actinr (4 s of carphone, looped).")
 
 EPILOG = f"""keys (as in mpv):
 {keys_help()}
@@ -40,12 +40,14 @@ def add_play_arguments(parser: argparse.ArgumentParser) -> None:
 def run_play(args: argparse.Namespace) -> int:
     from actinr.engines import open as open_decoder
     from actinr.engines.errors import ActinrError
+    from actinr.engines.files import check_output
     from actinr.engines.media import check_video_path
 
     cfg = config_from_args(PlayConfig, args)
     cfg.validate()
     if cfg.output is not None:
         check_video_path(cfg.output)
+        check_output(cfg.output, what="--output")
     log = logging.getLogger("actinr")  # ours only: PyOpenGL logs at INFO on the root logger's handlers
     if not log.handlers:
         log.addHandler(logging.StreamHandler())

@@ -23,7 +23,8 @@ class PlayConfig:
     slowmo: float | None = option(None, "slow motion: play N times slower (speed 1/N); no optical flow, the INR "
                                     "is continuous in time", metavar="N")
     start: float = option(0.0, "start at this many seconds into the clip", metavar="T")
-    loop: bool = option(False, "loop playback (and --duration past the end of the clip wraps)")
+    loop: bool = option(True, "loop playback: at the end, start again (--no-loop stops on the last frame; with "
+                             "--output, a --duration past the end wraps or holds the last frame)")
     pause: bool = option(False, "start paused")
     vsync: bool = option(True, "wait for the display's refresh (--no-vsync to measure speed)")
     fullscreen: bool = option(False, "start fullscreen")

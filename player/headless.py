@@ -1,7 +1,7 @@
 """Headless rendering: ``actinr-play model.engine --output out.mp4`` (no window, no display).
 
-Output frame ``k`` shows source time ``start + k * speed / fps``, wrapped with
---loop or held on the last frame without it, exactly as the window's clock
+Output frame ``k`` shows source time ``start + k * speed / fps``, wrapped at the
+end (--loop, the default) or held on the last frame (--no-loop), exactly as the window's clock
 would show it at that wall time; so ``--slowmo 10 --fps 30`` of a 30 fps clip
 gives ten output frames per source frame, each a real frame of the model.
 """
@@ -14,6 +14,7 @@ import numpy as np
 
 from actinr.engines.errors import ActinrError
 from actinr.engines.media import check_video_path, write_video
+from actinr.engines.memory import ENCODE_BYTES_PER_PIXEL, check_encodable, check_memory
 
 from .clock import PlaybackClock
 from .config import PlayConfig
@@ -48,6 +49,8 @@ def render_video(decoder, cfg: PlayConfig, progress: bool = True) -> dict:
     check_video_path(cfg.output)
     info = decoder.info
     size = cfg.render_size or info.size
+    check_encodable(size)
+    check_memory(size, ENCODE_BYTES_PER_PIXEL, "--output")
     times, fps = output_times(info, cfg)
     frames = (to_numpy(decoder.render(t, size)) for t in times)
     with tqdm(total=len(times), unit="frame", desc=f"rendering {size[0]}x{size[1]}", disable=not progress,

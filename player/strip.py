@@ -18,7 +18,7 @@ import numpy as np
 
 from actinr import engines
 from actinr.engines.errors import ActinrError
-from actinr.engines.files import write_atomic
+from actinr.engines.files import check_output, write_atomic
 
 GAP = 2  # pixels between tiles
 LABEL = 14  # pixels of the label column's text height
@@ -89,6 +89,7 @@ def run_strip(args: argparse.Namespace) -> int:
         raise ActinrError(f"--scale must be from 0.1 to 16, got {args.scale}")
     if not str(args.output).lower().endswith(".png"):
         raise ActinrError(f"-o must name a .png file, got {args.output}")
+    check_output(args.output, what="-o")
     with engines.open(args.bundle, backend=args.backend) as dec:
         region = parse_region(args.region, *dec.info.size)
         if not (0 <= args.t0 < args.t1 <= dec.info.last_time):

@@ -35,3 +35,17 @@ def carphone_bundle(carphone_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("carphone_bundle") / "model.engine"
     export_run(carphone_run.path, out, ExportConfig(exact_bias=True))
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(carphone, tmp_path_factory):
+    """A tiny model (3 frames at 32x24, hidden width 4, 5 steps): for tests where only the sizes matter."""
+    from actinr.export.exporter import ExportConfig, export_run
+    from actinr.train.config import TrainConfig
+    from actinr.train.fit import train
+
+    root = tmp_path_factory.mktemp("tiny")
+    train(TrainConfig(source=str(carphone), frames=3, resize="32x24", hidden=4, iters=5, compile=False),
+          root / "run", progress=False)
+    export_run(root / "run", root / "tiny.engine", ExportConfig())
+    return root / "tiny.engine"

@@ -1,4 +1,4 @@
-"""The dependency direction (README "Layout"): train -> engines <- export -> train, player -> engines.
+"""The dependency direction (docs/measurements.md "Layout"): train -> engines <- export -> train, player -> engines.
 
 Read statically from every module's imports (the AST, not by importing), so
 a lazy import inside a function counts as well. The one documented exception:

@@ -17,7 +17,7 @@ LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine"
 
 @dataclass
 class TrainConfig:
-    """How to fit ActINR to a clip (defaults chosen by measurement: see README "Defaults")."""
+    """How to fit ActINR to a clip (defaults chosen by measurement: see docs/measurements.md "Defaults")."""
 
     source: str = ""
     start: int = option(0, "first source frame to fit")

@@ -7,8 +7,9 @@ squared acceleration of the moving biases at random in-between times
 (train/motion.py), so the atoms travel at a steady speed between fitted
 frames. Optional schedules: ``coarse_to_fine`` lets the time frequencies in,
 lowest first; ``atom_warmup`` starts with wider atoms. The learning rate decays
-exponentially by ``lr_decay`` over the GOP. Ctrl-C finishes the current step,
-writes ``resume.safetensors`` and returns; ``resume=True`` continues bit for
+exponentially by ``lr_decay`` over the GOP. Ctrl-C (or SIGTERM, SIGHUP,
+SIGQUIT) finishes the current step, writes ``resume.safetensors`` and raises
+:class:`Interrupted`; ``resume=True`` continues bit for
 bit where it stopped (same device and thread count).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import math
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -25,26 +27,29 @@ import torch
 from tqdm.auto import tqdm
 
 from actinr.engines.errors import ActinrError
+from actinr.engines.files import WriteError, check_output, make_folder
 from actinr.engines.grid import patch_windows
 from actinr.engines.media import parse_size
 from actinr.engines.patch_mlp import decode
+from actinr.engines.signals import STOP_SIGNALS, Terminated, signal_name
 
 from .config import TrainConfig, auto_patch
 from .model import GOPModel
 from .motion import acceleration_penalty, velocity_penalty
-from .run import GopResult, ResumePoint, Run, RunSource, load_tensors, save_tensors
+from .run import GopResult, ResumePoint, Run, RunLock, RunSource, load_tensors, option_changes, save_tensors
 from .tasks import fitted_frames, spans_for, training_targets
 from .video import read_video
 
 
 class Interrupted(Exception):
-    """Raised by :func:`train` after Ctrl-C, once the resume checkpoint is written."""
+    """Raised by :func:`train` after Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT), once the resume checkpoint is written."""
 
-    def __init__(self, run: Run):
+    def __init__(self, run: Run, signum: int = signal.SIGINT):
         r = run.resume
-        super().__init__(f"interrupted in GOP {r.gop + 1}/{len(run.spans)} at step {r.step}; "
+        how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal_name(signum)}"
+        super().__init__(f"{how} in GOP {r.gop + 1}/{len(run.spans)} at step {r.step}; "
                          f"continue with: actinr train --resume -o {run.path}")
-        self.run = run
+        self.run, self.signum = run, signum
 
 
 class _Decoder:
@@ -78,30 +83,31 @@ def psnr_from_mse(mse: float) -> float:
 
 
 class _StopFlag:
-    """SIGINT sets the flag (the loop stops after its current step); a second Ctrl-C aborts at once."""
+    """SIGINT, SIGTERM, SIGHUP or SIGQUIT sets the flag (the loop stops after its current step and writes the resume
+    checkpoint); a second signal aborts at once."""
 
     def __init__(self):
         self.set = False
-        self._old = None
+        self.signum = signal.SIGINT
+        self._old = {}
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGINT, self._handle)
+            for sig in STOP_SIGNALS:
+                self._old[sig] = signal.signal(sig, self._handle)
         return self
 
     def _handle(self, signum, frame):
         if self.set:
-            raise KeyboardInterrupt
-        self.set = True
+            raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
+        self.set, self.signum = True, signum
 
     def __exit__(self, *exc):
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
 
 
 def new_run(cfg: TrainConfig, out: Path) -> tuple[Run, object]:
-    if (out / "config.json").exists():
-        raise ActinrError(f"{out} already holds a run; continue it with --resume or choose another -o")
     resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
     clip = read_video(cfg.source, cfg.start, cfg.frames, resize)
     w, h = clip.size
@@ -115,33 +121,65 @@ def new_run(cfg: TrainConfig, out: Path) -> tuple[Run, object]:
 
 
 def train(cfg: TrainConfig | None, out, resume: bool = False, progress: bool = True,
-          on_step: Callable[[int, int], None] | None = None) -> Run:
+          on_step: Callable[[int, int], None] | None = None, given: dict | None = None) -> Run:
     """Fit ``cfg`` into run folder ``out`` (or continue the run there with ``resume=True``).
 
-    ``on_step(gop, step)`` is called after every step (tests use it to interrupt).
+    ``given`` (with ``resume``): the options the user typed, TrainConfig field ->
+    value; any that differs from the run's is refused. ``on_step(gop, step)`` is
+    called after every step (tests use it to interrupt).
     """
     out = Path(out)
     # Products of small gradients can still reach float32 denormals (10-100x slower on x86).
     # Set before any parallel torch op: worker threads inherit the setting when they start.
     flush = torch.set_flush_denormal(True)
     try:
-        return _train(cfg, out, resume, progress, on_step)
+        return _train(cfg, out, resume, progress, on_step, given or {})
     finally:
         if flush:
             torch.set_flush_denormal(False)
 
 
-def _train(cfg, out: Path, resume: bool, progress: bool, on_step) -> Run:
+def _train(cfg, out: Path, resume: bool, progress: bool, on_step, given: dict) -> Run:
     if resume:
-        run = Run.load(out)
-        if run.complete:
-            raise ActinrError(f"{out}: this run is already complete ({len(run.spans)} GOPs)")
-        cfg = run.config
-        resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
-        clip = read_video(run.source.path, cfg.start, run.source.count, resize)
+        Run.load(out)  # a clear error for a missing or damaged run before anything is touched
+        created = False
     else:
-        run, clip = new_run(cfg, out)
-        run.save()
+        check_output(out, folder=True, what="-o")
+        if (out / "config.json").exists():
+            raise ActinrError(f"{out} already holds a run; continue it with --resume or choose another -o")
+        created = make_folder(out)
+    saved = resume
+    try:
+        with RunLock(out) as lock:
+            if lock.stale and progress:
+                tqdm.write(f"{out}: took over a stale lock ({lock.stale}: that process is gone)", file=sys.stderr)
+            if resume:
+                run = Run.load(out)  # again, under the lock
+                changed = option_changes(run, given)
+                if changed:
+                    raise ActinrError(f"--resume continues {out} with the options it was started with; these "
+                                      f"differ: {', '.join(changed)} (drop them, or start a new run with another -o)")
+                if run.complete:
+                    raise ActinrError(f"{out}: this run is already complete ({len(run.spans)} GOPs)")
+                cfg = run.config
+                resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
+                clip = read_video(run.source.path, cfg.start, run.source.count, resize)
+            else:
+                run, clip = new_run(cfg, out)
+                run.save()
+                saved = True
+            return _fit(run, cfg, clip, progress, on_step)
+    except WriteError as exc:
+        if not saved:
+            raise
+        raise WriteError(f"{exc}; every finished GOP is kept: free some space, then continue with: "
+                         f"actinr train --resume -o {out}") from None
+    finally:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # nothing was written: leave no empty folder behind
+
+
+def _fit(run: Run, cfg: TrainConfig, clip, progress: bool, on_step) -> Run:
     device = pick_device(cfg.device)
     target, weight = training_targets(cfg, clip.frames)
     windows = patch_windows(run.layout)
@@ -210,7 +248,7 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
             run.resume = ResumePoint(g, step + 1)
             run.save()
             bar.close()
-            raise Interrupted(run)
+            raise Interrupted(run, stop.signum)
     bar.close()
     _set_band(model, None)
     model.atom_scale = None

@@ -14,7 +14,7 @@ patch instead of all centred at its origin, and the MLP only learns the
 motion, which starts near zero.
 
 With ``time_bias="first"`` (the default, chosen by the slow-motion
-measurements in the README) only the first layer's bias-INR sees time: a
+measurements in docs/measurements.md) only the first layer's bias-INR sees time: a
 first-layer bias shifts its Gabor atoms, so the change between frames is
 motion of the atoms; the hidden and output bias-INRs have their time weights
 zeroed and frozen, so their biases are one value per patch for the whole GOP

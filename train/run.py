@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from actinr.engines.errors import ActinrError
-from actinr.engines.files import write_atomic
+from actinr.engines.files import write_bytes, write_text
 from actinr.engines.grid import PatchLayout
 
 from .config import TrainConfig
@@ -40,10 +40,12 @@ def package_version() -> str:
 
 
 def save_tensors(path: Path, tensors: dict[str, torch.Tensor], meta: dict | None = None) -> None:
-    from safetensors.torch import save_file
+    """Write tensors as safetensors, atomically (serialised in memory, then written by Python, so a full disk
+    is an OSError that :func:`write_atomic` reports on one line)."""
+    from safetensors.torch import save
 
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-    write_atomic(path, lambda tmp: save_file(tensors, tmp, metadata={k: str(v) for k, v in (meta or {}).items()}))
+    write_bytes(path, save(tensors, metadata={k: str(v) for k, v in (meta or {}).items()}))
 
 
 def load_tensors(path: Path) -> dict[str, torch.Tensor]:
@@ -137,7 +139,7 @@ class Run:
             "resume": None if self.resume is None else self.resume.to_json(),
         }
         text = json.dumps(data, indent=2)
-        write_atomic(self.path / "config.json", lambda tmp: Path(tmp).write_text(text))
+        write_text(self.path / "config.json", text)
 
     @classmethod
     def load(cls, path) -> Run:
@@ -193,3 +195,82 @@ class Run:
             raise ActinrError(f"{self.gop_file(g)}: tensors do not match config.json "
                               f"({str(exc).splitlines()[0]})") from None
         return model.to(device).eval()
+
+
+LOCK_NAME = ".lock"
+
+
+class RunLock:
+    """``RUN/.lock``, held (``flock``) while a process trains the run, so a second process refuses to.
+
+    The file names its holder (pid, host, start time). The kernel releases the
+    lock when the holder exits, however it exits, so a lock file left by a
+    killed process is found free: it is reported as stale (``stale`` holds what
+    it said) and taken over.
+    """
+
+    def __init__(self, folder):
+        self.path = Path(folder) / LOCK_NAME
+        self.stale: str | None = None
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        import os
+        import socket
+        import time
+
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock (training still works)
+            return self
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                from actinr.engines.files import os_reason
+
+                raise ActinrError(f"{self.path}: cannot create the run's lock file: {os_reason(exc)}") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = os.pread(fd, 512, 0).decode(errors="replace").strip() or "another process"
+                os.close(fd)
+                raise ActinrError(f"{self.path.parent}: is being trained by {holder}; wait for it to finish or "
+                                  "stop it first") from None
+            try:  # the holder may have removed the file between our open and flock: lock the current one
+                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        self.stale = os.pread(fd, 512, 0).decode(errors="replace").strip() or None
+        note = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, note, 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import os
+
+        if self._fd is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self._fd)
+            self._fd = None
+
+
+def option_changes(run: Run, given: dict) -> list[str]:
+    """The options in ``given`` (TrainConfig field -> value, as typed for ``--resume``) that differ from the
+    run's, as ``--flag VALUE (run: VALUE)``; ``source`` compares resolved paths."""
+    from actinr.engines.config import flag_name
+
+    out = []
+    for name, value in given.items():
+        if name == "source":
+            if value is not None and Path(value).resolve() != Path(run.source.path):
+                out.append(f"SOURCE {value} (run: {run.source.path})")
+            continue
+        old = getattr(run.config, name)
+        if value != old:
+            out.append(f"{flag_name(name)} {value} (run: {old})")
+    return out

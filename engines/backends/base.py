@@ -45,6 +45,11 @@ class Backend:
     precisions: ClassVar[tuple[str, ...]] = ("fp32",)
     # Tuning options ``actinr bench --sweep`` times, each with the values it tries (the module's default first).
     sweep: ClassVar[dict[str, tuple]] = {}
+    # Output pixels rendered in one call: a larger frame is rendered in stripes of rows (engines/decoder.py),
+    # so a backend's per-call memory (grid, plan, activations) is bounded whatever the size: 512 K pixels keep
+    # a CPU backend's working set under about 200 MB (docs/measurements.md "Memory"); GPU backends take 4 M
+    # (1080p in one call).
+    stripe_pixels: ClassVar[int] = 1 << 19
 
     def __init__(self, bundle: Bundle, device: str, precision: str):
         self.bundle, self.precision = bundle, precision

@@ -27,6 +27,7 @@ CALL_POINTS = 1 << 20  # points per run over all slots (bounds ONNX Runtime's ac
 class OrtCUDA(Backend):
     name = "onnxruntime-cuda"
     gpu = True
+    stripe_pixels = 1 << 22
     precisions = ("fp32", "fp16")
 
     def __init__(self, *args, **kwargs):

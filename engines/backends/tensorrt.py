@@ -41,6 +41,7 @@ def import_tensorrt():
 class TensorRT(Backend):
     name = "tensorrt"
     gpu = True
+    stripe_pixels = 1 << 22
     precisions = ("fp32", "fp16")
 
     def __init__(self, bundle: Bundle, device: str, precision: str, plan: bytes, plan_source: str = "bytes"):

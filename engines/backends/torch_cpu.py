@@ -1,6 +1,6 @@
 """``torch-cpu``: the decoder on the CPU with PyTorch, laid out for caches and for few operator calls.
 
-Three things make it fast on a small CPU (README "Decoders" has the numbers):
+Three things make it fast on a small CPU (docs/measurements.md "Decoders" has the numbers):
 
 - **Points in chunks.** One call over every pixel streams (P, N, 4h) activations
   through memory a dozen times; chunks of a few thousand points keep them in
@@ -33,10 +33,10 @@ CHUNK_POINTS = 8192  # points (over all patches) per chunk; ``actinr bench --swe
 
 @dataclass
 class _Plan:
-    coords: torch.Tensor  # (P, 2, Np) patches sorted by point count, descending
-    order: np.ndarray  # (P,) patch index at each sorted position
+    coords: torch.Tensor  # (P', 2, Np) the patches that own points, sorted by point count, descending
+    order: np.ndarray  # (P',) patch index at each sorted position
     steps: list[tuple[int, int, int]]  # (first point, points, patches) per chunk
-    out: torch.Tensor  # (P, 3, Np) the MLP's output, 0..255
+    out: torch.Tensor  # (P', 3, Np) the MLP's output, 0..255
     gather: Gather
     weights: tuple = field(default=(None, None))  # (gop state, its weights in this plan's patch order)
 
@@ -62,6 +62,8 @@ class TorchCPU(Backend):
         hw = grid.width * grid.height
         counts = (grid.pixel < hw).sum(1)  # (P,) real points per patch
         order = np.argsort(-counts, kind="stable")
+        # Only the patches that own points get buffers (a stripe of a large frame, or a zoomed view, crosses few).
+        order = order[:max(int((counts > 0).sum()), 1)]
         counts = counts[order]
         steps, s = [], 0
         while s < counts[0]:
@@ -70,9 +72,10 @@ class TorchCPU(Backend):
             steps.append((s, n, m))
             s += n
         n_pad = max(s, 1)
-        coords = np.zeros((grid.coords.shape[0], n_pad, 2), np.float32)
+        coords = np.zeros((len(order), n_pad, 2), np.float32)
         coords[:, :grid.points] = grid.coords[order][:, :n_pad]
-        rank = np.argsort(order)  # patch index -> sorted position
+        rank = np.zeros(grid.coords.shape[0], np.int64)
+        rank[order] = np.arange(len(order))  # patch index -> sorted position (patches without points: unused)
         gather = gather_index(grid, lambda p, j: rank[p] * 3 * n_pad + j, n_pad, "cpu")
         return _Plan(torch.from_numpy(coords).transpose(1, 2).contiguous(), order, steps,
                      torch.zeros(len(order), 3, n_pad), gather)

@@ -45,6 +45,7 @@ class _Plan:
 class TorchCUDA(Backend):
     name = "torch-cuda"
     gpu = True
+    stripe_pixels = 1 << 22
     precisions = ("fp32", "fp16")
     sweep = {"cuda_graphs": (True, False)}
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from actinr.engines.config import add_config_flags, command_line, config_from_args
 from actinr.engines.errors import ActinrError
-from actinr.engines.files import write_atomic
+from actinr.engines.files import check_output, write_atomic, write_error
 
 from .config import CPU_SIZES, GPU_SIZES, MIN_FRAMES, BenchConfig, parse_backends, parse_precisions, parse_sizes
 from .display import DisplayPath, has_display
@@ -160,7 +160,7 @@ def _write_outputs(result: dict, cfg: BenchConfig, path: Path, log_lines: list[s
             text = "\n".join(log_lines) + "\n"
             write_atomic(log, lambda tmp: Path(tmp).write_text(text))
     except OSError as exc:
-        raise ActinrError(f"{out}: cannot write ({exc.strerror or exc})") from None
+        raise write_error(out, exc) from None
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -178,6 +178,12 @@ def bench(cfg: BenchConfig) -> int:
     from ..cli import DEMO
 
     path = Path(cfg.model) if cfg.model else DEMO
+    # Every output is checked before anything is measured, so a bad path fails now, not after the timings.
+    for flag, out in (("--json", cfg.json), ("--plot", cfg.plot)):
+        if out:
+            check_output(out, what=flag)
+    if cfg.save:
+        check_output(cfg.save, folder=True, what="--save")
     bundle = load(path)
     m = bundle.manifest
     src = m.source

@@ -375,3 +375,37 @@ def test_slot_plan_path_of_the_gpu_graph_backends(carphone_bundle, renderer):
     want = renderer.render_uint8(f, size, viewport, biases=[torch.from_numpy(b) for b in biases])
     frac, worst = lsb_report(got, want)
     assert frac <= 0.001 and worst <= 2
+
+
+@pytest.mark.parametrize("name", ["torch-cpu", "onnxruntime-cpu"])
+def test_stripes_render_the_same_frame(name, carphone_bundle, carphone):
+    """A frame rendered in stripes of rows (large sizes, bounded memory) is the frame rendered whole."""
+
+    whole = E.open(carphone_bundle, backend=backend_or_skip(name))
+    striped = E.open(carphone_bundle, backend=name)
+    striped.backend.stripe_pixels = 997  # a few rows per stripe, not a divisor of any size below
+    for size, view in [((440, 360), None), ((301, 247), None), ((300, 260), (0.3, 0.2, 0.7, 0.6))]:
+        assert len(striped.stripes(size)) > 50
+        for f in (1.37, 3.8, 4.0, 6.91):  # in-between times, the switch window (both GOPs), a frame
+            a = whole.render(f / whole.info.fps, size, view)
+            b = striped.render(f / whole.info.fps, size, view)
+            assert b.shape == a.shape
+            off, worst = lsb_report(b, a)
+            assert off == 0.0 and worst <= 1, (size, view, f, worst)
+            assert (b == a).mean() > 0.999
+
+
+def test_stripes_cover_every_row_once(carphone_bundle):
+    dec = E.open(carphone_bundle, backend="torch-cpu")
+    assert dec.stripes((176, 144)) == [(0, 144)]  # small frames: one call, as before
+    rows = dec.stripes((4096, 2160))
+    assert rows[0][0] == 0 and rows[-1][1] == 2160 and all(a[1] == b[0] for a, b in zip(rows, rows[1:]))
+    assert max((b - a) * 4096 for a, b in rows) <= dec.backend.stripe_pixels
+    grid = sample_grid(dec.manifest.layout, (301, 247), rows=(100, 140))
+    full = sample_grid(dec.manifest.layout, (301, 247))
+    assert grid.height == 40 and (grid.pixel < 301 * 40).sum() == 301 * 40
+    # the stripe's points are exactly those rows' points of the whole grid
+    pts = {tuple(c) for c, px in zip(grid.coords.reshape(-1, 2), grid.pixel.ravel()) if px < 301 * 40}
+    want = {tuple(c) for c, px in zip(full.coords.reshape(-1, 2), full.pixel.ravel())
+            if 100 * 301 <= px < 140 * 301}
+    assert pts == want

@@ -82,9 +82,16 @@ def test_expected_sections_of_a_two_gop_exact_bundle(real):
     assert names[:3] == ["decoder/fp32.onnx", "decoder/fp16.onnx", "bias_inr.onnx"]
     # per GOP and module: weight, bias table, 10 bias-INR parameters
     assert len(expected) == 3 + 2 * 3 * (2 + 10)
-    table = next(e for e in expected if e.name == "gop/001/bias/1")
-    assert (table.kind, table.dtype, table.shape) == ("array", "float32", (17, 30, 128))  # 4 x 4 intervals + 1
+    table = next(e for e in expected if e.name == "gop/001/bias/0")
+    assert (table.kind, table.dtype, table.shape) == ("array", "float32", (17, 30, 64))  # 4 x 4 intervals + 1
     assert m.table_rows(1) == 17
+    still = next(e for e in expected if e.name == "gop/001/bias/1")  # a module that does not move: one row
+    assert m.bias.still == (1, 2) and still.shape == (1, 30, 128) and m.table_rows(1, 1) == 1
+    for bad in ([3], [1, 1], ["1"], 2):
+        header = copy.deepcopy(real[0])
+        header["bias"]["still"] = bad
+        with pytest.raises(M.BundleError, match="manifest bias still must list distinct module numbers below 3"):
+            parse(header, real[1])
     header = copy.deepcopy(real[0])
     header["bias"]["exact"] = False  # no bias-INR: no bias graph and no parameter sections are implied
     lean = parse(header, real[1])

@@ -86,15 +86,16 @@ def test_baked_rows_are_the_bias_inr_at_frame_times(carphone_run):
 # The stated tolerance of the default bake (4 samples per frame interval, cubic, float32
 # tables): every frame rendered with baked biases is within 55 dB PSNR of the exact
 # bias-INR's frame. benchmarks/bias_rate.py measured a worst case of 62.1 dB (mean 68.8 dB)
-# over 100 random times on the fully fitted carphone model (README "Bias baking").
+# over 100 random times on the fully fitted carphone model (docs/measurements.md "Bias baking").
 BAKE_PSNR = 55.0
 
 
 def test_baked_bundle_biases_match_exact_at_random_times(carphone_run, carphone_bundle):
     bundle = B.load(carphone_bundle)
-    assert bundle.manifest.bias == Bias(4, "float32", "cubic", InrSize(40, 10))
+    assert bundle.manifest.bias == Bias(4, "float32", "cubic", InrSize(40, 10), still=(1, 2))
     assert bundle.header["bias"] == {"rate": 4, "dtype": "float32", "interpolation": "cubic", "exact": True,
-                                     "inr": {"freqs": 40, "latent": 10}}
+                                     "inr": {"freqs": 40, "latent": 10}, "still": [1, 2]}
+    assert [t.shape[0] for t in bundle.gop_bias_tables(0)] == [17, 1, 1]  # only the first layer's biases move
     renderer = RunRenderer(carphone_run)
     spans = carphone_run.spans
     worst, worst_bias = math.inf, 0.0
@@ -111,3 +112,25 @@ def test_baked_bundle_biases_match_exact_at_random_times(carphone_run, carphone_
         worst = min(worst, math.inf if mse == 0 else 10 * math.log10(255 ** 2 / mse))
     assert worst >= BAKE_PSNR, worst
     assert 0 < worst_bias < 5e-3  # baked, not exact: a small but real difference (1.2e-3 here)
+
+
+def test_a_run_whose_biases_all_move_is_a_version_1_bundle(carphone, tmp_path):
+    """--time-bias all: every module's table has its rows, no ``still``, and the bundle stays format version 1
+    (readable by actinr before version 2); it plays like the run."""
+    import actinr.engines as E
+    from actinr.export.exporter import ExportConfig, export_run
+    from actinr.train.config import TrainConfig
+    from actinr.train.fit import train
+
+    run = train(TrainConfig(source=str(carphone), frames=3, gop=3, iters=20, hidden=8, compile=False,
+                            time_bias="all"), tmp_path / "run", progress=False)
+    export_run(run.path, tmp_path / "all.engine", ExportConfig())
+    bundle = B.load(tmp_path / "all.engine")
+    assert bundle.version == 1 and bundle.manifest.bias.still == () and "still" not in bundle.header["bias"]
+    assert [t.shape[0] for t in bundle.gop_bias_tables(0)] == [9, 9, 9]  # 4 samples x 2 intervals + 1
+    ref = RunRenderer(run)
+    with E.open(tmp_path / "all.engine", backend="torch-cpu") as dec:
+        got = dec.render(0.7 / dec.info.fps)
+    want = ref.render_u8(0.7).numpy()  # frame position 0.7, between frames 0 and 1
+    diff = np.abs(got.astype(int) - want.astype(int))
+    assert (diff <= 1).mean() > 0.99 and diff.max() <= 3

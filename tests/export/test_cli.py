@@ -29,7 +29,7 @@ def test_export_and_info_end_to_end(carphone_run, tmp_path):
     code, stdout, err = actinr("info", out)
     assert code == 0, err
     lines = stdout.splitlines()
-    assert lines[0].startswith(f"{out}: actinr bundle v1, ")
+    assert lines[0].startswith(f"{out}: actinr bundle v2, ")  # v2: the run moves only its first layer
     assert "clip       carphone.mp4: 176x144, 29.970 fps, 9 frames (0.27 s) from source frame 0" in lines
     assert "GOPs       2: frames 0-4, 4-8" in lines
     assert "patches    30 (6x5) of 32 px, overlap 0" in lines

@@ -41,10 +41,11 @@ def test_default_renders_every_source_frame_once(demo_decoder, tmp_path):
 
 def test_loop_and_hold_past_the_end(demo_decoder):
     info = demo_decoder.info
-    held, _ = output_times(info, PlayConfig(output="x.mp4", start=0.9, duration=0.5, fps=10))
+    start = info.duration - 0.1
+    held, _ = output_times(info, PlayConfig(output="x.mp4", start=start, duration=0.5, fps=10, loop=False))
     assert held[-1] == pytest.approx(info.last_time) and len(held) == 5
-    looped, _ = output_times(info, PlayConfig(output="x.mp4", start=0.9, duration=0.5, fps=10, loop=True))
-    assert looped[2] == pytest.approx(1.1 - info.duration)  # wrapped past the loop period frames / fps
+    looped, _ = output_times(info, PlayConfig(output="x.mp4", start=start, duration=0.5, fps=10))  # loops by default
+    assert looped[2] == pytest.approx(0.1)  # wrapped past the loop period frames / fps
 
 
 def test_errors_leave_no_file(demo_decoder, tmp_path, monkeypatch):

@@ -9,7 +9,8 @@ from actinr.train.config import TrainConfig
 from actinr.train.evaluate import evaluate
 from actinr.train.fit import train
 
-MARGIN = 0.5  # dB above blending the two neighbouring fitted frames (measured 0.86 on this machine: README)
+# dB above blending the two neighbouring fitted frames (measured 0.86 on this machine: docs/measurements.md)
+MARGIN = 0.5
 
 
 def moving_square(folder, frames: int = 9, size: int = 48, side: int = 14, speed: float = 2.0) -> None:
@@ -30,7 +31,7 @@ def moving_square(folder, frames: int = 9, size: int = 48, side: int = 14, speed
 def test_held_out_frames_of_a_moving_square_beat_blending(tmp_path):
     """With the atom warm-up (wide Gabor atoms first, so a 4 px motion is within their reach), the square moves.
 
-    Measured on this clip (README "Slow motion"): blending 22.82 dB; the atom warm-up 23.68; the defaults
+    Measured on this clip (docs/measurements.md "Slow motion"): blending 22.82 dB; the atom warm-up 23.68; the defaults
     22.82, the defaults before this issue 22.24. On bikes the warm-up did not help, so it is not a default.
     """
     moving_square(tmp_path / "frames")
