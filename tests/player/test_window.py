@@ -201,3 +201,14 @@ def test_closing_one_window_keeps_another_alive(player, demo_decoder):
     q.glfw.make_context_current(q.window)
     assert q.frame()
     assert np.abs(q.read_pixels().astype(int) - demo_decoder.render(0.1, (352, 288))).max() <= 1
+
+
+def test_the_window_loops_by_default_and_no_loop_stops(player, fake_time):
+    looping = player()
+    duration = looping.dec.info.duration
+    fake_time.t += duration + 0.5  # past the end: starts again
+    assert looping.clock.loop and not looping.clock.ended
+    assert looping.clock.time() == pytest.approx(0.5)
+    held = player(loop=False)
+    fake_time.t += duration + 0.5
+    assert held.clock.ended and held.clock.time() == pytest.approx(held.dec.info.last_time)
