@@ -48,6 +48,8 @@ def run_play(args: argparse.Namespace) -> int:
     if cfg.output is not None:
         check_video_path(cfg.output)
         check_output(cfg.output, what="--output")
+    elif "screenshots" in getattr(args, "given", ()):  # a folder asked for the s key is checked now (the default,
+        check_output(cfg.screenshots, folder=True, what="--screenshots")  # ".", may be read-only: the OSD says so)
     log = logging.getLogger("actinr")  # ours only: PyOpenGL logs at INFO on the root logger's handlers
     if not log.handlers:
         log.addHandler(logging.StreamHandler())

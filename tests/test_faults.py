@@ -111,6 +111,8 @@ def test_real_disk_full_through_safetensors_and_av(small_disk):
     (["export", "{run}", "-o", "{tmp}/file/x.engine"], "file is a file, not a folder"),
     (["play", str(DEMO), "--output", "/proc/x.mp4"], "--output /proc/x.mp4: cannot write in /proc"),
     (["play", str(DEMO), "--output", "{tmp}/dir.mp4"], "dir.mp4: is a folder"),
+    (["play", str(DEMO), "--screenshots", "{tmp}/file"], "--screenshots {tmp}/file: is a file, not a folder"),
+    (["play", str(DEMO), "--screenshots", "/proc/shots"], "--screenshots /proc/shots: cannot write in /proc"),
     (["eval", "{run}", "--json", "/proc/x.json"], "--json /proc/x.json: cannot write in /proc"),
     (["bench", str(DEMO), "--json", "/proc/x.json"], "--json /proc/x.json: cannot write in /proc"),
     (["bench", str(DEMO), "--save", "{tmp}/file"], "--save {tmp}/file: not a folder"),
