@@ -6,7 +6,7 @@ description and epilog) and ``run(args) -> int`` runs it. The table names
 modules by string and imports only the one that runs, so this module (at the
 bottom of the dependency chain) imports no stage and ``actinr --help`` starts
 instantly. A user error (:class:`ActinrError`) or an I/O fault is printed on
-one line and exits 1; SIGINT, SIGTERM and SIGHUP stop a command cleanly and
+one line and exits 1; SIGINT, SIGTERM, SIGHUP and SIGQUIT stop a command cleanly and
 exit with 128 + the signal's number (engines/signals.py).
 """
 
@@ -114,6 +114,7 @@ def given_flags(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
         for action, default in saved:
             action.default = default
     return set(vars(typed))
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -35,6 +35,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 def run_train(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from actinr.engines.signals import exit_status
+
     from .fit import Interrupted, train
 
     if args.resume:
@@ -52,7 +54,7 @@ def run_train(args: argparse.Namespace) -> int:
         run = train(cfg, args.output, resume=args.resume, progress=not args.quiet, given=given)
     except Interrupted as stop:
         print(f"actinr train: {stop}", file=sys.stderr)
-        return 128 + int(stop.signum)
+        return exit_status(stop)
     if not args.quiet:
         done = run.results
         mean = sum(r.psnr for r in done) / len(done)

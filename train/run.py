@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import socket
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from actinr.engines.errors import ActinrError
-from actinr.engines.files import write_bytes, write_text
+from actinr.engines.files import os_reason, write_bytes, write_text
 from actinr.engines.grid import PatchLayout
 
 from .config import TrainConfig
@@ -215,10 +218,6 @@ class RunLock:
         self._fd: int | None = None
 
     def __enter__(self) -> RunLock:
-        import os
-        import socket
-        import time
-
         try:
             import fcntl
         except ImportError:  # not POSIX: no lock (training still works)
@@ -227,8 +226,6 @@ class RunLock:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as exc:
-                from actinr.engines.files import os_reason
-
                 raise ActinrError(f"{self.path}: cannot create the run's lock file: {os_reason(exc)}") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -251,8 +248,6 @@ class RunLock:
         return self
 
     def __exit__(self, *exc) -> None:
-        import os
-
         if self._fd is not None:
             self.path.unlink(missing_ok=True)
             os.close(self._fd)

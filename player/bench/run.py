@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from actinr.engines.config import add_config_flags, command_line, config_from_args
 from actinr.engines.errors import ActinrError
-from actinr.engines.files import check_output, write_atomic, write_error
+from actinr.engines.files import check_output, write_text
 
 from .config import CPU_SIZES, GPU_SIZES, MIN_FRAMES, BenchConfig, parse_backends, parse_precisions, parse_sizes
 from .display import DisplayPath, has_display
@@ -150,17 +150,13 @@ def _write_outputs(result: dict, cfg: BenchConfig, path: Path, log_lines: list[s
         log = Path(cfg.save) / f"{stem}.log"
     if outputs:
         say()
-    try:
-        for kind, out in outputs:
-            (write_json if kind == "json" else write_plot)(result, out)
-            say(f"wrote {out}")
-        if log is not None:
-            out = log
-            say(f"wrote {log}")
-            text = "\n".join(log_lines) + "\n"
-            write_atomic(log, lambda tmp: Path(tmp).write_text(text))
-    except OSError as exc:
-        raise write_error(out, exc) from None
+    # Each write is atomic and reports its own fault on one line (engines/files.py).
+    for kind, out in outputs:
+        (write_json if kind == "json" else write_plot)(result, out)
+        say(f"wrote {out}")
+    if log is not None:
+        say(f"wrote {log}")
+        write_text(log, "\n".join(log_lines) + "\n")
 
 
 def run_bench(args: argparse.Namespace) -> int:
