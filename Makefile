@@ -6,7 +6,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CLIP   := tests/data/carphone.mp4
 
-.PHONY: test lint wheel-check demo demo-model bench bench-train bench-export bench-decode bench-slowmo bench-memory clean
+.PHONY: test lint wheel-check demo demo-model bench bench-train bench-export bench-decode bench-slowmo bench-memory \
+	gpu-check gpu-check-rehearsal gpu-wheels clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +77,31 @@ bench: $(STAMP)
 	test -f bench-run/carphone.engine || $(VENV)/bin/actinr export bench-run -o bench-run/carphone.engine --exact-bias
 	$(VENV)/bin/actinr bench player/data/demo.engine --display --save benchmarks/results
 	$(VENV)/bin/actinr bench bench-run/carphone.engine --display --save benchmarks/results
+
+# Every GPU check in one call (benchmarks/gpu_check.py, README "GPU"): on a machine with a CUDA GPU and its own
+# torch and Triton it installs this project with --no-deps (torch untouched), runs the GPU tests, fits a 1080p
+# bundle, checks parity and benches torch-cuda and triton; log, JSON and plots in $$OUT or benchmarks/results.
+# It runs with that machine's python3, not .venv (whose torch is a CPU build).
+gpu-check:
+	$(PYTHON) benchmarks/gpu_check.py
+
+# The same steps, small and without a GPU (triton through its interpreter), to check the script here first.
+gpu-check-rehearsal: $(STAMP)
+	$(PY) benchmarks/gpu_check.py --rehearse --out /tmp/actinr-gpu-rehearsal
+
+# For a GPU machine without internet: wheels of what its image lacks (PyAV, GLFW, PyOpenGL) for its Python
+# (GPU_PY, 3.12) into .whl/, and libglvnd's EGL/OpenGL loaders into .gl/ (both git-ignored); gpu-check
+# installs from them when they are there. Carry both folders to that machine.
+GPU_PY ?= 3.12
+gpu-wheels:
+	mkdir -p .whl .gl /tmp/actinr-apt/partial
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: --python-version $(GPU_PY) --implementation cp \
+		--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+		--platform manylinux1_x86_64 -d .whl av glfw PyOpenGL
+	cd .gl && apt-get -oAPT::Architecture=amd64 -oDir::State::Lists=/tmp/actinr-apt update -qq && \
+		apt-get -oAPT::Architecture=amd64 -oDir::State::Lists=/tmp/actinr-apt download \
+		libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2
+	ls -l .whl .gl
 
 clean:
 	rm -rf $(VENV) demo-run bench-run demo.mp4 .pytest_cache build dist

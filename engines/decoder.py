@@ -42,8 +42,6 @@ log = logging.getLogger("actinr")
 
 MAX_SIDE = 16384  # output sides above this are refused (a 16K frame is 800 MB of uint8 already)
 PLAN_CACHE = 4  # (size, viewport) plans kept; a player being resized makes a new one per size
-PLAN_PIXELS = 1 << 22  # output pixels (4.2 M, two 1080p frames) the cached plans may cover in all; larger
-# frames are rendered from plans built per frame (docs/measurements.md "Memory")
 
 
 @dataclass(frozen=True)
@@ -198,24 +196,26 @@ class Decoder:
     def plan(self, size=None, viewport=None, rows: tuple[int, int] | None = None):
         """The backend's prepared grid for ``size`` and ``viewport``, or for output ``rows`` of it.
 
-        Plans are cached while a frame's plans cover at most PLAN_PIXELS output
-        pixels; a larger frame's stripe plans are built for each frame and
-        dropped (caching some of them would only evict the others), so memory
-        stays bounded at any size.
+        Plans are cached while a frame's plans cover at most the backend's
+        ``plan_pixels`` output pixels (4.2 M on the CPU, 16.7 M on GPU backends);
+        a larger frame's stripe plans are built for each frame and dropped
+        (caching some of them would only evict the others), so memory stays
+        bounded at any size (docs/measurements.md "Memory").
         """
         size = self.info.size if size is None else check_size(size)
         viewport = FULL_VIEW if viewport is None else check_viewport(viewport)
         rows = (0, size[1]) if rows is None else (int(rows[0]), int(rows[1]))
-        if size[0] * size[1] > PLAN_PIXELS:
+        limit = self.backend.plan_pixels
+        if size[0] * size[1] > limit:
             return self.backend.prepare(sample_grid(self.manifest.layout, size, viewport, rows))
         key = (size, viewport, rows)
         if key in self._plans:
             self._plans.move_to_end(key)
         else:
             self._plans[key] = self.backend.prepare(sample_grid(self.manifest.layout, size, viewport, rows))
-            # Keep at most PLAN_PIXELS of output pixels in plans, and PLAN_CACHE (size, viewport) frames.
+            # Keep at most `limit` output pixels in plans, and PLAN_CACHE (size, viewport) frames.
             while len(self._plans) > 1 and (
-                    sum(w * (r[1] - r[0]) for (w, _), _, r in self._plans) > PLAN_PIXELS
+                    sum(w * (r[1] - r[0]) for (w, _), _, r in self._plans) > limit
                     or len({(sz, vp) for sz, vp, _ in self._plans}) > PLAN_CACHE):
                 self._plans.popitem(last=False)
         return self._plans[key]
@@ -254,6 +254,31 @@ class Decoder:
     def synchronize(self) -> None:
         """Wait until the device has finished the frames asked for (for timing)."""
         self.backend.synchronize()
+
+    def reference(self, t: float, size=None, viewport=None, gop: int | None = None, device: str = "cpu") -> np.ndarray:
+        """The frame at ``t`` of one GOP (``gop``, default the time's own; no switch mix) by engines' plain fp32
+        math, independent of the backend: :func:`~actinr.engines.patch_mlp.decode` at the grid's points, each
+        pixel the weighted sum of its entries (:func:`~actinr.engines.grid.pixel_entries`), then 0..255,
+        clamped and rounded. Slow and memory-hungry (every activation at once, on ``device``): for checking
+        backends (tests, ``make gpu-check``)."""
+        import torch
+
+        from .grid import pixel_entries
+        from .patch_mlp import decode
+
+        g, lt = self.locate(t, gop)
+        w, h = self.info.size if size is None else check_size(size)
+        grid = sample_grid(self.manifest.layout, (w, h), FULL_VIEW if viewport is None else check_viewport(viewport))
+        weights = [torch.from_numpy(np.array(x, np.float32)).to(device) for x in self.bundle.gop_weights(g)]
+        biases = [torch.from_numpy(b)[:, None].to(device) for b in self.biases(g, lt)]
+        model = self.manifest.model
+        with torch.inference_mode():
+            out = decode(torch.from_numpy(grid.coords)[:, None].to(device), weights, biases, model.w0, model.s0)
+            flat = torch.cat([out.reshape(-1, 3), torch.zeros(1, 3, device=device)])  # entry P*N: a spare slot
+            entry, weight = pixel_entries(grid)
+            img = (flat[torch.from_numpy(entry).to(device)] * torch.from_numpy(weight).to(device)[..., None]).sum(1)
+            img = (img * 255.0).clamp_(0.0, 255.0).round_().to(torch.uint8).view(h, w, 3)
+        return img.cpu().numpy()
 
 
 def _empty_like(part, shape):
@@ -326,7 +351,7 @@ def open(path, backend: str = "auto", device: str = "auto", precision: str = "au
          exact_bias: bool = False, **backend_options) -> Decoder:
     """Open a ``.engine`` bundle for rendering.
 
-    ``backend``: auto or a name from engines/backends (tensorrt, onnxruntime-cuda,
+    ``backend``: auto or a name from engines/backends (triton, tensorrt, onnxruntime-cuda,
     torch-cuda, torch-cpu, onnxruntime-cpu); auto takes the fastest that loads
     and logs one line (logger ``actinr``) for each one it skipped.
     ``device``: auto, cpu, cuda or cuda:N. ``precision``: auto (the bundle's

@@ -31,8 +31,8 @@ class PlayConfig:
     osd: bool = option(True, "show the on-screen line (the o key toggles it)")
     interop: bool = option(True, "on a CUDA decoder, hand frames to OpenGL through CUDA-GL interop (--no-interop "
                              "copies through the host, to compare)")
-    backend: str = option("auto", "decoder backend: auto, tensorrt, onnxruntime-cuda, torch-cuda, torch-cpu or "
-                              "onnxruntime-cpu")
+    backend: str = option("auto", "decoder backend: auto, triton, tensorrt, onnxruntime-cuda, torch-cuda, "
+                              "torch-cpu or onnxruntime-cpu")
     device: str = option("auto", "auto, cpu, cuda or cuda:N")
     precision: str = option("auto", "auto, fp32 or fp16 (GPU backends)")
     exact_bias: bool = option(False, "evaluate the bundle's bias-INR instead of its baked tables")

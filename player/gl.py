@@ -32,6 +32,25 @@ void main() { color = texture(image, uv); }
 """
 
 
+def load_triton_first() -> None:
+    """Import Triton, when it is installed, before this process makes its first OpenGL context.
+
+    Mesa's drivers (llvmpipe, radeonsi) load their own LLVM into the process and
+    Triton's compiler library carries another; importing Triton after Mesa's
+    LLVM is loaded crashes the process (a segmentation fault, seen here with
+    Mesa's llvmpipe on LLVM 15 and triton 3.9), while the other order works.
+    torch imports Triton by itself when it is installed (torch._dynamo, which
+    its optimizers and compiler load on first use), so without this a player or
+    bench run could crash long after its window opened. Costs about 0.4 s once,
+    only where Triton is installed.
+    """
+    import importlib.util
+    import sys
+
+    if "triton" not in sys.modules and importlib.util.find_spec("triton") is not None:
+        import triton  # noqa: F401
+
+
 def letterbox(fb_size: tuple[int, int], aspect: float) -> tuple[int, int, int, int]:
     """The largest ``aspect`` (w/h) rectangle centred in ``fb_size``: (x, y from the top, w, h) in pixels."""
     fw, fh = fb_size

@@ -78,6 +78,9 @@ class OffscreenGL:
     """A current OpenGL 3.3 core context on an EGL device with a ``size`` framebuffer; ``close()`` releases it."""
 
     def __init__(self, size: tuple[int, int], prefer_cuda: bool = True):
+        from .gl import load_triton_first
+
+        load_triton_first()  # before the EGL driver (Mesa's carries LLVM): see its docstring
         self.egl = egl = _load_egl()
         query_devices = _ext(egl, "eglQueryDevicesEXT", ctypes.c_uint, ctypes.c_int, ctypes.POINTER(_vp), _int_p)
         device_string = _ext(egl, "eglQueryDeviceStringEXT", ctypes.c_char_p, _vp, ctypes.c_int)

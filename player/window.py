@@ -21,7 +21,7 @@ from actinr.engines.media import write_png
 from .clock import PlaybackClock
 from .config import PlayConfig
 from .controls import Controls
-from .gl import Renderer, letterbox
+from .gl import Renderer, letterbox, load_triton_first
 from .headless import to_numpy
 from .interop import make_uploader
 from .osd import rasterise, status_line
@@ -73,6 +73,7 @@ class Player:
         self.aspect = info.width / info.height
         self.keys = _key_names(glfw)
         global _open_players
+        load_triton_first()  # before the GL driver (Mesa's carries LLVM): see its docstring
         if not glfw.init():
             raise ActinrError(f"no display to open a window on ({_glfw_error(glfw)}); "
                               "render to a file instead with --output out.mp4")

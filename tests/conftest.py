@@ -49,3 +49,18 @@ def tiny_bundle(carphone, tmp_path_factory):
           root / "run", progress=False)
     export_run(root / "run", root / "tiny.engine", ExportConfig())
     return root / "tiny.engine"
+
+
+@pytest.fixture(scope="session")
+def overlap_bundle(carphone, tmp_path_factory):
+    """Overlapping windows (16-pixel patches sharing 4) with two hidden layers of width 8 at 64x48, 3 frames in
+    2 GOPs, fitted briefly: the shapes the fused kernel pads and blends (tests/engines/test_triton.py)."""
+    from actinr.export.exporter import ExportConfig, export_run
+    from actinr.train.config import TrainConfig
+    from actinr.train.fit import train
+
+    root = tmp_path_factory.mktemp("overlap")
+    train(TrainConfig(source=str(carphone), frames=3, gop=2, resize="64x48", patch=16, overlap=4, hidden=8, layers=2,
+                      iters=40, batch=32, compile=False), root / "run", progress=False)
+    export_run(root / "run", root / "overlap.engine", ExportConfig(bias_rate=2))
+    return root / "overlap.engine"

@@ -5,8 +5,9 @@ a backend's optional dependencies (onnxruntime, tensorrt) are imported only when
 it is probed.
 
 Order for ``auto``: the GPU backends in the order the design expects
-(TensorRT's fused kernels, ONNX Runtime's CUDA kernels, PyTorch with CUDA
-graphs), then the CPU backends by measured speed. On the CPU that puts
+(our fused Triton kernel, one launch per frame; TensorRT's fused kernels, ONNX
+Runtime's CUDA kernels, PyTorch with CUDA graphs; none of them measured yet on
+a GPU: docs/measurements.md), then the CPU backends by measured speed. On the CPU that puts
 ``torch-cpu`` before ``onnxruntime-cpu`` (the design listed them the other way
 round): benchmarks/decoders.py (now ``actinr bench --sweep``) measured torch-cpu at about 3x ONNX Runtime's
 frame rate on the carphone model, at 176x144 and at 640x360 (its fused
@@ -21,6 +22,7 @@ from ..errors import ActinrError
 from .base import Backend
 
 BACKENDS = {
+    "triton": "triton_fused:TritonFused",
     "tensorrt": "tensorrt:TensorRT",
     "onnxruntime-cuda": "ort_cuda:OrtCUDA",
     "torch-cuda": "torch_cuda:TorchCUDA",

@@ -50,6 +50,10 @@ class Backend:
     # a CPU backend's working set under about 200 MB (docs/measurements.md "Memory"); GPU backends take 4 M
     # (1080p in one call).
     stripe_pixels: ClassVar[int] = 1 << 19
+    # Output pixels the decoder's cached plans may cover in all (engines/decoder.py): a larger frame builds its
+    # stripes' plans for each frame. 4.2 M (two 1080p frames) for host memory; GPU backends hold their plans in
+    # device memory and take 16.7 M (two 4K frames), so 4K plays from a cached plan.
+    plan_pixels: ClassVar[int] = 1 << 22
 
     def __init__(self, bundle: Bundle, device: str, precision: str):
         self.bundle, self.precision = bundle, precision

@@ -28,6 +28,7 @@ class OrtCUDA(Backend):
     name = "onnxruntime-cuda"
     gpu = True
     stripe_pixels = 1 << 22
+    plan_pixels = 1 << 24
     precisions = ("fp32", "fp16")
 
     def __init__(self, *args, **kwargs):

@@ -42,6 +42,7 @@ class TensorRT(Backend):
     name = "tensorrt"
     gpu = True
     stripe_pixels = 1 << 22
+    plan_pixels = 1 << 24
     precisions = ("fp32", "fp16")
 
     def __init__(self, bundle: Bundle, device: str, precision: str, plan: bytes, plan_source: str = "bytes"):

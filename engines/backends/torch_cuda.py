@@ -46,6 +46,7 @@ class TorchCUDA(Backend):
     name = "torch-cuda"
     gpu = True
     stripe_pixels = 1 << 22
+    plan_pixels = 1 << 24
     precisions = ("fp32", "fp16")
     sweep = {"cuda_graphs": (True, False)}
 

@@ -24,7 +24,7 @@ class BenchConfig:
 
     model: str | None = None
     backends: str = option("auto", "auto (every backend that loads here, each skipped one with its reason) or a "
-                                   "list of tensorrt, onnxruntime-cuda, torch-cuda, torch-cpu, onnxruntime-cpu",
+                                   "list of triton, tensorrt, onnxruntime-cuda, torch-cuda, torch-cpu, onnxruntime-cpu",
                            metavar="auto|NAME,...")
     sizes: str | None = option(None, f"output sizes, e.g. 720p,1080p,2160p,640x360 (default: {GPU_SIZES} with a GPU "
                                      f"backend, else {CPU_SIZES})", metavar="LIST")

@@ -54,7 +54,7 @@ def system_info(gpu: bool) -> dict:
 
     info = {"cpu": cpu_name(), "cores": os.cpu_count(), "os": platform.platform(), "python": platform.python_version(),
             "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "numpy": np.__version__,
-            "onnxruntime": _version("onnxruntime"), "tensorrt": _version("tensorrt"),
+            "onnxruntime": _version("onnxruntime"), "tensorrt": _version("tensorrt"), "triton": _version("triton"),
             "cuda": torch.version.cuda, "gpu": None, "compute_capability": None, "driver": None}
     if gpu and torch.cuda.is_available():
         cc = torch.cuda.get_device_capability()

@@ -275,7 +275,7 @@ def test_bad_viewports(carphone_bundle, viewport):
 
 
 def test_bad_requests(carphone_bundle, tmp_path):
-    with pytest.raises(ActinrError, match=r"unknown backend 'trt' \(backends: auto, tensorrt"):
+    with pytest.raises(ActinrError, match=r"unknown backend 'trt' \(backends: auto, triton, tensorrt"):
         E.open(carphone_bundle, backend="trt")
     with pytest.raises(ActinrError, match="unknown device"):
         E.open(carphone_bundle, device="gpu0")

@@ -209,7 +209,7 @@ def test_auto_takes_every_backend_that_loads_and_says_why_others_did_not():
     assert plan[-2:] == [Entry("torch-cpu", "cpu", "fp32", {}), Entry("onnxruntime-cpu", "cpu", "fp32", {})]  # fp32
     if not torch.cuda.is_available():
         assert len(plan) == 2
-        assert [line.split(" ", 1)[0] for line in skipped] == ["tensorrt", "onnxruntime-cuda", "torch-cuda"]
+        assert [line.split(" ", 1)[0] for line in skipped] == ["triton", "tensorrt", "onnxruntime-cuda", "torch-cuda"]
         assert all("CUDA GPU" in line for line in skipped)
         with pytest.raises(ActinrError, match="no backend can run here: .*torch-cpu decodes in fp32, not fp16"):
             backend_plan(None, ["fp16"], "fp32")  # the CPU backends are fp32 only

@@ -1,0 +1,260 @@
+"""``triton``: the whole decoder in one fused Triton kernel launch per frame (engines/backends/triton_kernel.py).
+
+The PyTorch backends run the patch MLP layer by layer, each layer's
+activations a round trip through device memory, then gather the image. This
+one launches one kernel per frame (per stripe of a frame larger than
+``stripe_pixels``): each program takes a tile of output pixels that share their
+owner patches, evaluates those patches' MLPs with the weights on chip, blends
+overlapping windows in registers and writes the tile's uint8 RGB straight into
+the image. Per frame the host copies the biases (one buffer, from pinned
+memory, asynchronously) and launches the kernel; nothing else.
+
+**Plan** (:func:`tile_plan`, per output size and viewport, from the same
+:func:`~actinr.engines.grid.sample_grid` every backend samples): output pixels
+grouped by their owner patches (their entries in
+:func:`~actinr.engines.grid.pixel_entries`), each group in pixel order and cut
+into tiles of ``BLOCK`` pixels. A tile lists its owners (up to 4) and, per
+pixel, the output index (-1 on padding), each owner's local coordinates and,
+with overlap, each owner's blend weight. So a tile inside a patch evaluates one
+MLP per pixel, one on an overlap strip two; padding is at most ``BLOCK - 1``
+pixels per group.
+
+**Weights** (:meth:`TritonFused.load_gop`) are laid out per patch in ``H x H``
+blocks, ``H`` the hidden width rounded up to a power of two of at least 16
+(tl.dot's smallest), padded with zeros; a padded unit computes ``psi = 1`` and
+meets zero weights, so padding changes no pixel. fp16 keeps the hidden and
+output weights in fp16 (tensor cores, fp32 accumulation); layer 1, biases and
+every Gabor argument stay fp32, as in the other backends' fp16 paths.
+
+**Precisions**: fp32 (IEEE products; ``tf32=True`` allows TF32 tensor-core
+products, for measurement only: its parity is a GPU check) and fp16.
+
+**On the CPU**: with ``TRITON_INTERPRET=1`` set, Triton's interpreter runs the
+same kernel on CPU tensors, so ``open(path, backend="triton", device="cpu")``
+decodes through it. That is for tests and checks (it is very slow); without the
+variable a CPU device is refused.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..errors import ActinrError, optional_import
+from ..grid import SampleGrid, pixel_entries
+from .base import Backend, require_cuda
+
+BLOCK_POINTS = 64  # output pixels per program (a tile); ``actinr bench --sweep`` times others
+NUM_WARPS = 4
+OWNERS = 4  # owner slots per tile (triton_kernel.OWNERS)
+OUT = 16  # output columns (triton_kernel.OUT)
+
+
+def interpreting() -> bool:
+    """True when ``TRITON_INTERPRET`` asks for Triton's interpreter (CPU tensors)."""
+    return os.environ.get("TRITON_INTERPRET", "0").strip().lower() in ("1", "true", "on", "yes")
+
+
+def padded_width(hidden: int) -> int:
+    """The kernel's hidden block width: ``hidden`` rounded up to a power of two, at least 16."""
+    return max(16, 1 << max(0, math.ceil(math.log2(hidden))))
+
+
+@dataclass
+class TilePlan:
+    """A grid cut into tiles of ``block`` output pixels that share their owner patches (numpy, host side).
+
+    ``pixel`` (T*block,) int32 output index, -1 on padding; ``coords``
+    (E, 2, T*block) float32 local (x, y) per owner slot; ``weight``
+    (E, T*block) float32 blend weights, or None without overlap (every pixel one
+    owner, weight 1); ``owner`` (T, OWNERS) int32 patches; ``count`` (T,)
+    int32 owners per tile.
+    """
+
+    pixel: np.ndarray
+    coords: np.ndarray
+    weight: np.ndarray | None
+    owner: np.ndarray
+    count: np.ndarray
+    block: int
+    width: int
+    height: int
+
+    @property
+    def tiles(self) -> int:
+        return self.owner.shape[0]
+
+
+def tile_plan(grid: SampleGrid, block: int) -> TilePlan:
+    """Group ``grid``'s output pixels by owner patches and cut each group into tiles of ``block`` pixels."""
+    hw = grid.width * grid.height
+    n = grid.points
+    entry, weight = pixel_entries(grid)  # (hw, E), entries in patch order within a pixel
+    e_max = entry.shape[1]
+    spare = entry >= grid.pixel.size
+    patch = np.where(spare, -1, entry // n)  # (hw, E); a spare slot is -1, so it is part of the group key
+    order = np.lexsort([np.arange(hw)] + [patch[:, i] for i in reversed(range(e_max))])  # by owners, then pixel
+    key = patch[order]
+    starts = np.flatnonzero(np.r_[True, (key[1:] != key[:-1]).any(1)])  # first pixel of each group
+    sizes = np.diff(np.r_[starts, hw])
+    tiles = -(-sizes // block)  # per group
+    first = np.cumsum(tiles) - tiles
+    total = int(tiles.sum())
+    group = np.repeat(np.arange(starts.size), sizes)  # group of each sorted pixel
+    slot = first[group] * block + (np.arange(hw) - starts[group])  # its position in the tiled arrays
+
+    pixel = np.full(total * block, -1, np.int32)
+    pixel[slot] = order
+    flat_coords = grid.coords.reshape(-1, 2)
+    coords = np.zeros((e_max, 2, total * block), np.float32)
+    safe = np.where(spare, 0, entry)[order]  # (hw, E)
+    for e in range(e_max):
+        coords[e, :, slot] = flat_coords[safe[:, e]]
+    blend = None
+    if e_max > 1 or not np.all(weight == 1.0):
+        blend = np.zeros((e_max, total * block), np.float32)
+        blend[:, slot] = weight[order].T
+    owner = np.zeros((total, OWNERS), np.int32)
+    group_owner = np.maximum(key[starts], 0)  # (G, E)
+    tile_group = np.repeat(np.arange(starts.size), tiles)
+    owner[:, :e_max] = group_owner[tile_group]
+    count = (key[starts] >= 0).sum(1).astype(np.int32)[tile_group]
+    return TilePlan(pixel, coords, blend, owner, count, block, grid.width, grid.height)
+
+
+@dataclass
+class _Plan:
+    """A :class:`TilePlan` on the device."""
+
+    tiles: int
+    pixel: torch.Tensor
+    coords: torch.Tensor
+    weight: torch.Tensor  # (E, T*block), or a 1-element dummy without overlap
+    blend: bool
+    owner: torch.Tensor
+    count: torch.Tensor
+    points: int  # T * block
+    width: int
+    height: int
+
+
+class TritonFused(Backend):
+    name = "triton"
+    gpu = True
+    precisions = ("fp32", "fp16")
+    # A 3840x2160 frame in one launch: the plan is about 12 bytes per pixel without overlap.
+    stripe_pixels = 1 << 24
+    plan_pixels = 1 << 24
+    sweep = {"block_points": (BLOCK_POINTS, 32, 128, 256), "num_warps": (NUM_WARPS, 2, 8), "tf32": (False, True)}
+
+    def __init__(self, *args, block_points: int = BLOCK_POINTS, num_warps: int = NUM_WARPS, tf32: bool = False,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        if block_points < 16 or block_points & (block_points - 1):
+            raise ActinrError(f"triton: block_points must be a power of two of at least 16, got {block_points}")
+        from . import triton_kernel
+
+        self._kernel = triton_kernel.kernel()
+        self.block, self.num_warps, self.tf32 = int(block_points), int(num_warps), bool(tf32)
+        m = self.model
+        self.h, self.hp, self.layers = m.hidden, padded_width(m.hidden), m.layers
+        self.dot = torch.float16 if self.precision == "fp16" else torch.float32
+        hp = self.hp
+        self.bias_stride = 2 * hp + 4 * hp * self.layers + OUT
+        self.cuda = self.device.type == "cuda"
+        # Biases: one flat fp32 buffer per frame on the device; on CUDA filled from a ring of two pinned host
+        # buffers (an event says when the copy out of one is done, so the next frame can write the other).
+        shape = (self.patches, self.bias_stride)
+        self._bias = torch.zeros(shape, device=self.device)
+        self._host = [torch.zeros(shape, pin_memory=True) for _ in range(2)] if self.cuda else [self._bias]
+        self._events = [torch.cuda.Event() for _ in range(2)] if self.cuda else []
+        self._turn = 0
+        self._views = [self._bias_views(t.numpy()) for t in self._host]
+        self._dummy = torch.zeros(1, device=self.device)
+
+    @classmethod
+    def probe(cls, device: str) -> None:
+        if torch.device(device).type == "cpu":
+            if not interpreting():
+                raise ActinrError("triton runs on a CUDA GPU; on the CPU only under Triton's interpreter, for tests "
+                                  "and checks (set TRITON_INTERPRET=1; it is very slow)")
+        else:
+            require_cuda(cls.name, device)
+        optional_import("triton", "gpu")
+
+    def _bias_views(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Writable views of a (P, bias_stride) buffer, one per module, shaped like its bias ``(P, width)``'s
+        blocks: (P, 2, h), (P, 4, h) per hidden layer, (P, 3)."""
+        p, h, hp = self.patches, self.h, self.hp
+        views = [flat[:, :2 * hp].reshape(p, 2, hp)[:, :, :h]]
+        for layer in range(self.layers):
+            a = 2 * hp + 4 * hp * layer
+            views.append(flat[:, a:a + 4 * hp].reshape(p, 4, hp)[:, :, :h])
+        a = 2 * hp + 4 * hp * self.layers
+        views.append(flat[:, a:a + 3])
+        assert all(np.shares_memory(v, flat) for v in views)
+        return views
+
+    def load_gop(self, weights: list[np.ndarray]) -> tuple[torch.Tensor, ...]:
+        """Stored realified weights -> the kernel's padded blocks: w1 (P, 2, 2, H) fp32 [x|y][u|v];
+        hidden (P, L, 2, 4, H, H) [Re z|Im z][Re u|Im u|Re v|Im v]; output (P, 2, H, OUT)."""
+        p, h, hp, n_layers = self.patches, self.h, self.hp, self.layers
+        w = [np.asarray(x, dtype=np.float32) for x in weights]
+        w1 = np.zeros((p, 2, 2, hp), np.float32)
+        w1[..., :h] = w[0].reshape(p, 2, 2, h)
+        wh = np.zeros((p, max(n_layers, 1), 2, 4, hp, hp), np.float32)
+        for layer in range(n_layers):
+            blocks = w[1 + layer].reshape(p, 2, h, 4, h).transpose(0, 1, 3, 2, 4)  # (P, row, column, k, j)
+            wh[:, layer, :, :, :h, :h] = blocks
+        wo = np.zeros((p, 2, hp, OUT), np.float32)
+        wo[:, :, :h, :3] = w[-1].reshape(p, 2, h, 3)
+        dev = self.device
+        return (torch.from_numpy(w1).to(dev), torch.from_numpy(wh).to(dev, self.dot),
+                torch.from_numpy(wo).to(dev, self.dot))
+
+    def prepare(self, grid: SampleGrid) -> _Plan:
+        tp = tile_plan(grid, self.block)
+        dev = self.device
+        blend = tp.weight is not None
+        weight = torch.from_numpy(tp.weight).to(dev) if blend else self._dummy
+        return _Plan(tp.tiles, torch.from_numpy(tp.pixel).to(dev), torch.from_numpy(tp.coords).to(dev), weight, blend,
+                     torch.from_numpy(tp.owner).to(dev), torch.from_numpy(tp.count).to(dev), tp.pixel.size,
+                     tp.width, tp.height)
+
+    def _upload(self, biases: list[np.ndarray]) -> None:
+        turn = self._turn
+        if self.cuda:
+            self._events[turn].synchronize()  # this host buffer's previous copy has left
+        for view, b in zip(self._views[turn], biases):
+            view[...] = b.reshape(view.shape)
+        if self.cuda:
+            self._bias.copy_(self._host[turn], non_blocking=True)
+            self._events[turn].record()
+            self._turn = 1 - turn
+
+    def render(self, plan: _Plan, gop: tuple[torch.Tensor, ...], biases: list[np.ndarray]):
+        self._upload(biases)
+        image = torch.empty(plan.height, plan.width, 3, dtype=torch.uint8, device=self.device)
+        w1, wh, wo = gop
+        m = self.model
+        self._kernel[(plan.tiles,)](
+            plan.coords, plan.weight, plan.pixel, plan.owner, plan.count, w1, wh, wo, self._bias, image,
+            plan.points, float(m.w0), float(m.s0) ** 2, float(m.min_exponent),
+            H=self.hp, LAYERS=self.layers, BLOCK=self.block, BSTRIDE=self.bias_stride, BLEND=plan.blend,
+            DOT=triton_dtype(self.dot), IEEE=self.dot == torch.float32 and not self.tf32,
+            num_warps=self.num_warps)
+        return image if self.cuda else image.numpy()
+
+    def synchronize(self) -> None:
+        if self.cuda:
+            torch.cuda.synchronize(self.device)
+
+
+def triton_dtype(dtype: torch.dtype):
+    import triton.language as tl
+
+    return {torch.float32: tl.float32, torch.float16: tl.float16}[dtype]

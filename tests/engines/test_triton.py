@@ -1,0 +1,227 @@
+"""The fused Triton backend: its tile plan (numpy, everywhere), and its kernel against engines' fp32 math.
+
+On a machine without a GPU the kernel runs in Triton's interpreter (``TRITON_INTERPRET=1``, CPU tensors):
+the same kernel source, so these tests check its arithmetic, layouts, padding, blending and uint8 stores
+here and in CI. The sizes are small because the interpreter is slow (about 10 ms per 64-pixel tile). On a
+CUDA GPU the same cases run compiled, plus 1080p and 4K frames.
+
+Tolerances, measured on these cases (2026-12-02, interpreter on the 2-core CPU, numpy's fp32 products):
+fp32 gave exactly the reference's pixels in every case; the assertion is the issue's bar tightened to
+"never more than 1 LSB" (on a GPU, FMA contraction and other product orders may move a pixel by 1).
+fp16 (hidden and output matmuls with fp16 inputs, fp32 accumulation) moved 1.1-2.9 % of pixels by 1 LSB
+and none by more; its assertion allows at most 0.1 % of pixels beyond 1 LSB and never more than 2.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import actinr.engines as E
+from actinr.engines.backends.triton_fused import OWNERS, padded_width, tile_plan
+from actinr.engines.errors import ActinrError
+from actinr.engines.grid import FULL_VIEW, PatchLayout, pixel_entries, sample_grid
+from actinr.engines.timeline import mix_uint8, switch_mix
+
+HAS_TRITON = importlib.util.find_spec("triton") is not None
+CUDA = torch.cuda.is_available()
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="no CUDA GPU on this machine"))]
+needs_triton = pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed (pip install triton; CI installs it)")
+
+
+# --- the tile plan (numpy) ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overlap", [0, 4])
+@pytest.mark.parametrize("size, viewport", [((50, 40), FULL_VIEW), ((123, 77), FULL_VIEW),
+                                            ((60, 60), (0.2, 0.3, 0.7, 0.9)), ((17, 9), FULL_VIEW)])
+@pytest.mark.parametrize("block", [16, 64])
+def test_tile_plan_covers_every_pixel_once_with_its_entries(overlap, size, viewport, block):
+    layout = PatchLayout(50, 40, 16, overlap=overlap)
+    grid = sample_grid(layout, size, viewport)
+    tp = tile_plan(grid, block)
+    hw = size[0] * size[1]
+    live = tp.pixel >= 0
+    assert np.array_equal(np.sort(tp.pixel[live]), np.arange(hw))  # every pixel exactly once
+    assert tp.pixel.size == tp.tiles * block and tp.owner.shape == (tp.tiles, OWNERS)
+    entry, weight = pixel_entries(grid)
+    n = grid.points
+    slot = np.flatnonzero(live)
+    pix = tp.pixel[slot]
+    tile = slot // block
+    for e in range(entry.shape[1]):
+        real = entry[pix, e] < grid.pixel.size
+        # an entry's patch is the tile's owner in that slot, and the tile counts exactly the real entries
+        assert np.array_equal(tp.owner[tile[real], e], entry[pix[real], e] // n)
+        assert np.all(tp.count[tile[real]] > e) and np.all(tp.count[tile[~real]] <= e)
+        want = grid.coords.reshape(-1, 2)[entry[pix[real], e]]
+        assert np.array_equal(tp.coords[e, :, slot[real]], want)
+    if overlap == 0:
+        assert tp.weight is None and entry.shape[1] == 1
+    else:
+        assert tp.weight is not None
+        np.testing.assert_allclose(tp.weight[:, slot].sum(0), 1.0, atol=1e-6)  # partition of unity
+        np.testing.assert_array_equal(tp.weight[:, slot].T, weight[pix])
+    assert np.all(tp.count >= 1) and np.all(tp.count <= 4)
+    # tiles are cut per owner group: at most one partly filled tile per group
+    groups = {tuple(o[:c]) for o, c in zip(tp.owner, tp.count)}
+    assert (~live).sum() < len(groups) * block
+
+
+def test_padded_width():
+    assert [padded_width(h) for h in (1, 4, 8, 16, 17, 32, 33, 64)] == [16, 16, 16, 16, 32, 32, 64, 64]
+
+
+# --- refusals -------------------------------------------------------------------------------------------------
+
+
+def test_cpu_needs_the_interpreter(monkeypatch, tiny_bundle):
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with pytest.raises(ActinrError, match=r"triton runs on a CUDA GPU; on the CPU only under Triton's interpreter.*"
+                                          r"TRITON_INTERPRET=1"):
+        E.open(tiny_bundle, backend="triton", device="cpu")
+    if not CUDA:
+        with pytest.raises(ActinrError, match="triton needs a CUDA GPU and torch sees none"):
+            E.open(tiny_bundle, backend="triton")
+
+
+def test_missing_triton_names_the_install(monkeypatch, tiny_bundle):
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    monkeypatch.setitem(sys.modules, "triton", None)  # import triton -> ImportError
+    with pytest.raises(ActinrError, match=r"the Python package 'triton', which is not installed: "
+                                          r"pip install 'actinr\[gpu\]'"):
+        E.open(tiny_bundle, backend="triton", device="cpu")
+
+
+@needs_triton
+def test_block_points_must_be_a_power_of_two(monkeypatch, tiny_bundle):
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    with pytest.raises(ActinrError, match="block_points must be a power of two of at least 16, got 48"):
+        E.open(tiny_bundle, backend="triton", device="cpu", block_points=48)
+
+
+# --- the kernel against engines' math -------------------------------------------------------------------------
+
+
+def reference(dec, t: float, size=None, viewport=None, gop=None, device="cpu") -> np.ndarray:
+    """engines' fp32 math for one GOP (Decoder.reference: patch_mlp.decode, blended per pixel, rounded)."""
+    return dec.reference(t, size, viewport, gop, device)
+
+
+def test_reference_is_the_torch_cpu_picture(carphone_bundle, overlap_bundle):
+    """Decoder.reference (the yardstick below) against torch-cpu, itself checked against train/'s model
+    (tests/engines/test_decoder.py): the same pixels within 1 LSB."""
+    for path, (f, size, viewport) in ((carphone_bundle, (1.37, (96, 80), None)),
+                                      (overlap_bundle, (1.2, (90, 70), (0.1, 0.2, 0.8, 0.9)))):
+        dec = E.open(path, backend="torch-cpu")
+        t = f / dec.info.fps
+        g, _ = dec.locate(t)
+        frac, worst = lsb(dec.render(t, size, viewport, gop=g), dec.reference(t, size, viewport, g))
+        assert frac == 0.0 and worst <= 1
+
+
+def lsb(got, want) -> tuple[float, int]:
+    """(fraction of pixels more than 1 LSB off in any channel, largest difference)."""
+    got = got.cpu().numpy() if torch.is_tensor(got) else got
+    assert got.shape == want.shape and got.dtype == np.uint8
+    d = np.abs(got.astype(np.int16) - want.astype(np.int16)).max(-1)
+    return float((d > 1).mean()), int(d.max())
+
+
+def open_triton(path, device, monkeypatch, **kwargs):
+    if device == "cpu":
+        monkeypatch.setenv("TRITON_INTERPRET", "1")
+    return E.open(path, backend="triton", device=device, **kwargs)
+
+
+# (frame position, size, viewport, block_points): a between-frame time downscaled, a frame time zoomed in 2.5x,
+# the source size with larger tiles
+CARPHONE_CASES = [(1.37, (96, 80), None, 64), (3.0, (80, 64), (0.3, 0.2, 0.7, 0.6), 64), (0.0, None, None, 128)]
+
+
+@needs_triton
+@pytest.mark.parametrize("device", DEVICES)
+def test_fp32_equals_the_reference(device, carphone_bundle, monkeypatch):
+    for f, size, viewport, block in CARPHONE_CASES:
+        dec = open_triton(carphone_bundle, device, monkeypatch, precision="fp32", block_points=block)
+        t = f / dec.info.fps
+        g, _ = dec.locate(t)
+        frac, worst = lsb(dec.render(t, size, viewport, gop=g), reference(dec, t, size, viewport, g))
+        assert frac <= 0.001 and worst <= 1, (f, size, viewport, frac, worst)
+
+
+@needs_triton
+@pytest.mark.parametrize("device", DEVICES)
+def test_fp16_within_the_measured_tolerance(device, carphone_bundle, monkeypatch):
+    dec = open_triton(carphone_bundle, device, monkeypatch, precision="fp16")
+    for f, size, viewport, _ in CARPHONE_CASES[:2]:
+        t = f / dec.info.fps
+        g, _ = dec.locate(t)
+        got = dec.render(t, size, viewport, gop=g)
+        want = reference(dec, t, size, viewport, g)
+        frac, worst = lsb(got, want)
+        assert frac <= 0.001 and worst <= 2, (f, frac, worst)
+        got = got.cpu().numpy() if torch.is_tensor(got) else got
+        assert 0 < np.mean(got != want) < 0.2  # fp16 products do move some pixels by 1 LSB (a real fp16 path)
+
+
+@needs_triton
+@pytest.mark.parametrize("device", DEVICES)
+def test_overlap_padding_and_two_layers(device, overlap_bundle, monkeypatch):
+    """Overlapping windows (pixels blended from 2 or 4 patches in registers), hidden width 8 padded to 16,
+    two hidden layers; tiles of 32 and 64 pixels; fp32 and fp16."""
+    for precision, block, (f, size, viewport) in (("fp32", 64, (0.5, None, None)),
+                                                  ("fp32", 32, (1.0, (100, 70), None)),
+                                                  ("fp16", 64, (1.7, (72, 60), (0.1, 0.25, 0.6, 0.75)))):
+        dec = open_triton(overlap_bundle, device, monkeypatch, precision=precision, block_points=block)
+        m = dec.manifest
+        assert (m.model.hidden, m.model.layers, m.layout.overlap) == (8, 2, 4)
+        t = f / dec.info.fps
+        g, _ = dec.locate(t)
+        frac, worst = lsb(dec.render(t, size, viewport, gop=g), reference(dec, t, size, viewport, g))
+        assert frac <= 0.001 and worst <= (1 if precision == "fp32" else 2), (precision, f, frac, worst)
+
+
+@needs_triton
+@pytest.mark.parametrize("device", DEVICES)
+def test_gop_switch_and_stripes(device, carphone_bundle, monkeypatch):
+    """A time in the GOP-switch window (both GOPs rendered and mixed by the decoder), and a frame rendered in
+    stripes of 997 pixels (several launches into one image) equal to the whole frame."""
+    dec = open_triton(carphone_bundle, device, monkeypatch, precision="fp32")
+    fps = dec.info.fps
+    mix = switch_mix(dec.info.gops, 3.8)
+    assert mix is not None
+    size = (64, 52)
+    want = mix_uint8(reference(dec, min(3.8, 4.0) / fps, size, gop=mix.before),
+                     reference(dec, 4.0 / fps, size, gop=mix.after), mix.weight)
+    frac, worst = lsb(dec.render(3.8 / fps, size), want)
+    assert frac <= 0.001 and worst <= 2
+    whole = dec.render(2.5 / fps, size)
+    dec.backend.stripe_pixels = 997
+    assert len(dec.stripes(size)) == 4
+    striped = dec.render(2.5 / fps, size)
+    whole, striped = (x.cpu().numpy() if torch.is_tensor(x) else x for x in (whole, striped))
+    assert np.array_equal(striped, whole)  # the same points, the same tiles' arithmetic
+
+
+@needs_triton
+@pytest.mark.skipif(not CUDA, reason="no CUDA GPU on this machine (1080p and 4K frames: GPU only)")
+@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)])
+def test_large_frames_on_the_gpu(size, carphone_bundle):
+    dec = E.open(carphone_bundle, backend="triton", device="cuda", precision="fp32")
+    assert dec.stripes(size) == [(0, size[1])]  # one launch
+    t = 2.3 / dec.info.fps
+    g, _ = dec.locate(t)
+    got = dec.render(t, size, gop=g)
+    assert got.is_cuda and got.shape == (size[1], size[0], 3)
+    frac, worst = lsb(got, reference(dec, t, size, gop=g, device="cuda"))
+    assert frac <= 0.001 and worst <= 2, (frac, worst)
+    # TF32 tensor-core products (an option, off by default, allowed only where parity holds): reported for the
+    # GPU check's log, not asserted
+    tf = E.open(carphone_bundle, backend="triton", device="cuda", precision="fp32", tf32=True)
+    frac, worst = lsb(tf.render(t, size, gop=g), reference(dec, t, size, gop=g, device="cuda"))
+    print(f"tf32 at {size}: {frac:.4%} of pixels > 1 LSB, worst {worst}")

@@ -1,0 +1,44 @@
+"""``make gpu-check`` rehearsed without a GPU: every step of benchmarks/gpu_check.py runs, small, and writes
+its log, JSON and plots, so the one call a lent GPU gets is not spent finding a typo in the script."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.skipif(importlib.util.find_spec("triton") is None,
+                    reason="triton is not installed (pip install triton; CI installs it)")
+def test_the_rehearsal_runs_every_step_and_writes_the_results(tmp_path):
+    proc = subprocess.run([sys.executable, ROOT / "benchmarks" / "gpu_check.py", "--rehearse", "--out", tmp_path,
+                           "--budget", "400"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    reports = list(tmp_path.glob("*-gpu-check.json"))
+    assert len(reports) == 1 and reports[0].name.endswith("-cpu-rehearsal-gpu-check.json")
+    report = json.loads(reports[0].read_text())
+    assert report["rehearsal"] and report["failed_steps"] == []
+    counts = report["steps"]["tests"]["counts"]
+    assert counts.get("passed", 0) >= 1 and "failed" not in counts
+    assert [s["rc"] for s in report["steps"]["fit"]] == [0, 0]
+    # parity: triton (interpreter) fp32 and fp16 on both bundles, two frames each, within the tests' bars
+    parity = report["parity"]
+    assert {(r["bundle"], r["precision"]) for r in parity} == {(b, p) for b in ("demo", "hd1080")
+                                                                for p in ("fp32", "fp16")}
+    assert len(parity) == 8 and all(r["max"] <= 2 and r["beyond_1"] <= 0.001 for r in parity)
+    # bench: a row per bundle and size, each with its FPS and p99 in the log's summary lines
+    rows = report["summary"]
+    assert {(r["bundle"], r["size"]) for r in rows} == {(b, s) for b in ("demo", "hd1080") for s in ("64x48", "96x54")}
+    assert all(r["backend"] == "torch-cpu" and r["fps"] > 0 and r["p99_ms"] > 0 for r in rows)
+    log = (tmp_path / reports[0].name.replace(".json", ".log")).read_text()
+    assert "== 7 summary" in log and "every step passed" in log
+    assert sum(" FPS, p99 " in line for line in log.splitlines()) == len(rows) == 4
+    for name in ("demo", "hd1080"):
+        assert (tmp_path / reports[0].name.replace("gpu-check.json", f"bench-{name}.png")).stat().st_size > 1000
+    assert not (tmp_path / ".work").exists()  # the rehearsal's fitted bundle is removed
