@@ -29,6 +29,16 @@ every Gabor argument stay fp32, as in the other backends' fp16 paths.
 **Precisions**: fp32 (IEEE products; ``tf32=True`` allows TF32 tensor-core
 products, for measurement only: its parity is a GPU check) and fp16.
 
+**Fast math** (``fast_math=True``, the default on CUDA): the Gabor activation's
+sin and cos are the GPU's approximate ones (one MUFU.SIN/COS instruction each)
+instead of libdevice's accurate ones, whose range reduction keeps a stack
+array: compiled ahead of time for Hopper (benchmarks/triton_aot.py) the fp16
+kernel has 156 registers, no stack and 1404 instructions with it, and 214
+registers, 32 stack bytes (spill traffic) and 5621 instructions without. Their
+error (about 1e-6 absolute at the arguments' scale) is far below an 8-bit
+step; the GPU tests check the pixels. The interpreter always takes the
+accurate ones.
+
 **On the CPU**: with ``TRITON_INTERPRET=1`` set, Triton's interpreter runs the
 same kernel on CPU tensors, so ``open(path, backend="triton", device="cpu")``
 decodes through it. That is for tests and checks (it is very slow); without the
@@ -149,10 +159,11 @@ class TritonFused(Backend):
     # A 3840x2160 frame in one launch: the plan is about 12 bytes per pixel without overlap.
     stripe_pixels = 1 << 24
     plan_pixels = 1 << 24
-    sweep = {"block_points": (BLOCK_POINTS, 32, 128, 256), "num_warps": (NUM_WARPS, 2, 8), "tf32": (False, True)}
+    sweep = {"block_points": (BLOCK_POINTS, 32, 128, 256), "num_warps": (NUM_WARPS, 2, 8), "tf32": (False, True),
+             "fast_math": (True, False)}
 
     def __init__(self, *args, block_points: int = BLOCK_POINTS, num_warps: int = NUM_WARPS, tf32: bool = False,
-                 **kwargs):
+                 fast_math: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         if block_points < 16 or block_points & (block_points - 1):
             raise ActinrError(f"triton: block_points must be a power of two of at least 16, got {block_points}")
@@ -160,6 +171,8 @@ class TritonFused(Backend):
 
         self._kernel = triton_kernel.kernel()
         self.block, self.num_warps, self.tf32 = int(block_points), int(num_warps), bool(tf32)
+        # The GPU's approximate sin/cos (MUFU.SIN/COS); the interpreter has only the accurate ones.
+        self.fast_math = bool(fast_math) and self.device.type == "cuda"
         m = self.model
         self.h, self.hp, self.layers = m.hidden, padded_width(m.hidden), m.layers
         self.dot = torch.float16 if self.precision == "fp16" else torch.float32
@@ -245,8 +258,8 @@ class TritonFused(Backend):
             plan.coords, plan.weight, plan.pixel, plan.owner, plan.count, w1, wh, wo, self._bias, image,
             plan.points, float(m.w0), float(m.s0) ** 2, float(m.min_exponent),
             H=self.hp, LAYERS=self.layers, BLOCK=self.block, BSTRIDE=self.bias_stride, BLEND=plan.blend,
-            DOT=triton_dtype(self.dot), IEEE=self.dot == torch.float32 and not self.tf32,
-            num_warps=self.num_warps)
+            DOT=triton_dtype(self.dot), IEEE=self.dot == torch.float32 and not self.tf32, FAST=self.fast_math,
+            num_warps=self.num_warps, enable_fp_fusion=True)  # FMA contraction (said: Triton 3.9 warns otherwise)
         return image if self.cuda else image.numpy()
 
     def synchronize(self) -> None:

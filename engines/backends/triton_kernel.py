@@ -37,15 +37,18 @@ import os
 
 import triton
 import triton.language as tl
+from triton.language.extra import libdevice
 
-OUT = 16  # output columns (RGB padded to tl.dot's smallest N)
-OWNERS = 4  # owner slots per tile (bilinear blend: at most 2 x 2 patches)
+# Globals a jitted function reads must be constexpr objects (the compiler refuses plain ints; the interpreter
+# does not check).
+OUT = tl.constexpr(16)  # output columns (RGB padded to tl.dot's smallest N)
+OWNERS = tl.constexpr(4)  # owner slots per tile (bilinear blend: at most 2 x 2 patches)
 
 
 def _decode(coord_ptr, weight_ptr, pixel_ptr, owner_ptr, count_ptr, w1_ptr, wh_ptr, wo_ptr, bias_ptr, image_ptr,
             n_points, w0, s0sq, lo,
             H: tl.constexpr, LAYERS: tl.constexpr, BLOCK: tl.constexpr, BSTRIDE: tl.constexpr,
-            BLEND: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr):
+            BLEND: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr, FAST: tl.constexpr):
     tile = tl.program_id(0)
     offs = tile * BLOCK + tl.arange(0, BLOCK)
     pixel = tl.load(pixel_ptr + offs)  # -1 on the padding at a tile group's end
@@ -65,8 +68,12 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, owner_ptr, count_ptr, w1_ptr, wh_p
         v = x[:, None] * tl.load(w1 + H + j)[None, :] + y[:, None] * tl.load(w1 + 3 * H + j)[None, :]
         v += tl.load(b + H + j)[None, :]
         env = tl.exp(tl.maximum(-s0sq * (u * u + v * v), lo))
-        zr = env * tl.cos(w0 * u)
-        zi = env * tl.sin(w0 * u)
+        if FAST:  # the GPU's sin.approx / cos.approx (not in the interpreter, which has no extern functions)
+            zr = env * libdevice.fast_cosf(w0 * u)
+            zi = env * libdevice.fast_sinf(w0 * u)
+        else:
+            zr = env * tl.cos(w0 * u)
+            zi = env * tl.sin(w0 * u)
         for layer in tl.static_range(LAYERS):
             w = wh_ptr + (p * LAYERS + layer) * (8 * H * H)  # [row block Re z|Im z][column block][H][H]
             bl = b + 2 * H + layer * (4 * H)
@@ -91,8 +98,12 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, owner_ptr, count_ptr, w1_ptr, wh_p
             vr += tl.load(bl + 2 * H + j)[None, :]
             vi += tl.load(bl + 3 * H + j)[None, :]
             env = tl.exp(tl.maximum(-w0 * ui - s0sq * (ur * ur + ui * ui + vr * vr + vi * vi), lo))
-            zr = env * tl.cos(w0 * ur)
-            zi = env * tl.sin(w0 * ur)
+            if FAST:
+                zr = env * libdevice.fast_cosf(w0 * ur)
+                zi = env * libdevice.fast_sinf(w0 * ur)
+            else:
+                zr = env * tl.cos(w0 * ur)
+                zi = env * tl.sin(w0 * ur)
         wo = wo_ptr + p * (2 * H * OUT)  # [row block Re z|Im z][H][OUT]
         out_block = k[:, None] * OUT + c[None, :]
         if IEEE:
@@ -124,3 +135,52 @@ def kernel():
     if mode not in _KERNELS:
         _KERNELS[mode] = triton.jit(_decode)
     return _KERNELS[mode]
+
+
+def compile_for(arch: int = 90, num_warps: int = 4, *, hidden: int = 32, layers: int = 1, block: int = 64,
+                blend: bool = False, fp16: bool = True, ieee: bool = False, fast: bool = True):
+    """Compile the kernel ahead of time for CUDA compute capability ``arch`` (90: Hopper) without a GPU:
+    Triton's own LLVM and ptxas make the PTX and the cubin, so registers, spills, shared memory and the
+    machine code (tensor-core and special-function instructions) can be read on any machine
+    (benchmarks/triton_aot.py, tests/engines/test_triton.py). ``hidden`` is the padded block width H."""
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    weights = "*fp16" if fp16 else "*fp32"
+    signature = {"coord_ptr": "*fp32", "weight_ptr": "*fp32", "pixel_ptr": "*i32", "owner_ptr": "*i32",
+                 "count_ptr": "*i32", "w1_ptr": "*fp32", "wh_ptr": weights, "wo_ptr": weights, "bias_ptr": "*fp32",
+                 "image_ptr": "*u8", "n_points": "i32", "w0": "fp32", "s0sq": "fp32", "lo": "fp32"}
+    constants = {"H": hidden, "LAYERS": layers, "BLOCK": block, "BSTRIDE": 2 * hidden + 4 * hidden * layers + 16,
+                 "BLEND": blend, "DOT": tl.float16 if fp16 else tl.float32, "IEEE": ieee, "FAST": fast}
+    signature.update({name: "constexpr" for name in constants})
+    fn = _KERNELS.get(False) or triton.jit(_decode)
+    if isinstance(fn, triton.runtime.JITFunction):
+        _KERNELS[False] = fn
+    source = ASTSource(fn=fn, signature=signature, constexprs=constants)
+    return triton.compile(source, target=GPUTarget("cuda", arch, 32), options={"num_warps": num_warps,
+                                                                                "enable_fp_fusion": True})
+
+
+def machine_code(compiled) -> dict:
+    """Resources and instruction mix of a :func:`compile_for` result, read from its cubin with the cuobjdump
+    that Triton ships: registers, stack bytes, shared bytes, SASS instructions in all and by opcode."""
+    import collections
+    import re
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import triton.backends.nvidia as nvidia
+
+    tool = Path(nvidia.__file__).parent / "bin" / "cuobjdump"
+    with tempfile.TemporaryDirectory() as tmp:
+        cubin = Path(tmp) / "kernel.cubin"
+        cubin.write_bytes(compiled.asm["cubin"])
+        usage = subprocess.run([tool, "-res-usage", cubin], capture_output=True, text=True, check=True).stdout
+        sass = subprocess.run([tool, "-sass", cubin], capture_output=True, text=True, check=True).stdout
+    res = dict(re.findall(r"\b(REG|STACK|SHARED|LOCAL):(\d+)", usage))
+    ops = collections.Counter(op.split(".")[0] for op in re.findall(r"^\s+/\*[0-9a-f]+\*/\s+([A-Z][A-Z0-9_.]*)",
+                                                                   sass, re.M))
+    return {"registers": int(res.get("REG", 0)), "stack_bytes": int(res.get("STACK", 0)),
+            "shared_bytes": int(compiled.metadata.shared), "local_bytes": int(res.get("LOCAL", 0)),
+            "instructions": sum(ops.values()), "opcodes": dict(sorted(ops.items()))}

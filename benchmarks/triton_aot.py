@@ -1,0 +1,95 @@
+"""The fused kernel compiled ahead of time for a GPU this machine does not have: registers, spills, shared
+memory and the instruction mix of each variant, read from the cubin (engines/backends/triton_kernel.py
+``compile_for`` and ``machine_code``).
+
+Triton carries its own LLVM and ptxas, so a kernel compiles for compute capability 9.0 (H100/H200) or 8.0
+(A100) on a CPU-only machine. That measures what the compiler made, not how fast it runs: registers decide
+how many warps fit on a multiprocessor (65536 registers each), a stack or local loads mean spills, HGMMA
+(Hopper) or HMMA (Ampere) counts mean the matmuls are on tensor cores, MUFU counts are the special-function
+instructions (exp2, sin, cos). The run time of each variant is for ``make gpu-check`` / ``actinr bench --sweep``.
+
+    python benchmarks/triton_aot.py                # -> benchmarks/results/<date>-cpu-triton_aot.{json,log}
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (label, compile_for keywords): the default (fp16, fast math, 64-pixel tiles, 4 warps, no overlap, h 32),
+# then one change at a time.
+VARIANTS = [
+    ("default: fp16, fast sin/cos, 64 px, 4 warps", {}),
+    ("accurate sin/cos", {"fast": False}),
+    ("fp32, IEEE products", {"fp16": False, "ieee": True}),
+    ("fp32, TF32 products", {"fp16": False, "ieee": False}),
+    ("overlap blend", {"blend": True}),
+    ("2 hidden layers", {"layers": 2}),
+    ("h 16", {"hidden": 16}),
+    ("h 64", {"hidden": 64}),
+    ("32 px tiles", {"block": 32}),
+    ("128 px tiles", {"block": 128}),
+    ("256 px tiles", {"block": 256}),
+    ("2 warps", {"num_warps": 2}),
+    ("8 warps", {"num_warps": 8}),
+    ("128 px tiles, 8 warps", {"block": 128, "num_warps": 8}),
+    ("A100 (sm 8.0)", {"arch": 80}),
+]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="result folder")
+    args = ap.parse_args(argv)
+    os.environ.pop("TRITON_INTERPRET", None)  # compiled, not interpreted
+    import triton
+
+    from actinr.engines.backends.triton_kernel import compile_for, machine_code
+
+    date = datetime.date.today().isoformat()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    lines, rows = [], []
+
+    def say(text=""):
+        print(text, flush=True)
+        lines.append(text)
+
+    say(f"fused kernel compiled ahead of time, triton {triton.__version__}, {date}, on a machine without a GPU")
+    say(f"{'variant':46s} {'arch':>4s} {'regs':>4s} {'warps/SM':>8s} {'stack':>5s} {'shared':>6s} {'instr':>5s} "
+        f"{'MMA':>4s} {'MUFU':>4s} {'LDL/STL':>7s} {'compile s':>9s}")
+    for label, kw in VARIANTS:
+        kw = dict(kw)
+        arch = kw.pop("arch", 90)
+        warps = kw.get("num_warps", 4)
+        t0 = time.perf_counter()
+        code = machine_code(compile_for(arch, **kw))
+        seconds = time.perf_counter() - t0
+        ops = code["opcodes"]
+        mma = ops.get("HGMMA", 0) + ops.get("HMMA", 0)
+        spill = ops.get("LDL", 0) + ops.get("STL", 0)
+        # resident warps per multiprocessor by registers (65536 per SM, allocated per warp in units of 256)
+        per_warp = -(-code["registers"] * 32 // 256) * 256
+        resident = min(64, (65536 // per_warp) // warps * warps)
+        rows.append({"variant": label, "arch": arch, **kw, **code, "resident_warps": resident,
+                     "compile_seconds": round(seconds, 2)})
+        say(f"{label:46s} {arch:4d} {code['registers']:4d} {resident:8d} {code['stack_bytes']:5d} "
+            f"{code['shared_bytes']:6d} {code['instructions']:5d} {mma:4d} {ops.get('MUFU', 0):4d} {spill:7d} "
+            f"{seconds:9.1f}")
+    stem = out / f"{date}-cpu-triton_aot"
+    Path(f"{stem}.json").write_text(json.dumps({"schema": "actinr-triton-aot/1", "date": date,
+                                                "triton": triton.__version__, "rows": rows}, indent=2) + "\n")
+    Path(f"{stem}.log").write_text("\n".join(lines) + "\n")
+    say(f"wrote {stem}.json and .log")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
