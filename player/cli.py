@@ -25,6 +25,9 @@ examples:
   actinr-play model.engine --slowmo 10         10x slow motion (no optical flow: the INR is continuous in time)
   actinr-play model.engine --size 1920x1080    render at 1080p whatever the window size
   actinr-play model.engine --no-vsync          as fast as the decoder goes (see the on-screen FPS)
+  actinr-play model.engine --geometry 1280x720 --target-fps 24
+                                               a 720p window that keeps 24 FPS while playing
+  actinr-play model.engine --stats play.json   every displayed frame's timings, on exit
   actinr-play model.engine --output slow.mp4 --slowmo 4 --size 704x576
                                                render to a file; no display needed"""
 
@@ -48,8 +51,11 @@ def run_play(args: argparse.Namespace) -> int:
     if cfg.output is not None:
         check_video_path(cfg.output)
         check_output(cfg.output, what="--output")
-    elif "screenshots" in getattr(args, "given", ()):  # a folder asked for the s key is checked now (the default,
-        check_output(cfg.screenshots, folder=True, what="--screenshots")  # ".", may be read-only: the OSD says so)
+    if cfg.stats is not None:
+        check_output(cfg.stats, what="--stats")  # written on exit: a bad place is said now, not after playing
+    # A folder asked for the s key is checked now (the default, ".", may be read-only: the OSD says so).
+    if cfg.output is None and "screenshots" in getattr(args, "given", ()):
+        check_output(cfg.screenshots, folder=True, what="--screenshots")
     log = logging.getLogger("actinr")  # ours only: PyOpenGL logs at INFO on the root logger's handlers
     if not log.handlers:
         log.addHandler(logging.StreamHandler())
@@ -77,7 +83,17 @@ def run_play(args: argparse.Namespace) -> int:
             say(f"playing {info.name} ({info.width}x{info.height}, {info.frames} frames at {info.fps:.3f} fps) "
                 f"with {info.backend} on {info.device}, OpenGL {player.renderer.version}")
             say(f"frames reach OpenGL through {player.uploader.path}")
-            player.run()
+            if player.adapt is not None:
+                say(f"holding {player.target_fps:g} FPS while playing by rendering fewer pixels "
+                    "(--target-fps; 0: always full size)")
+            try:
+                player.run()
+            finally:  # q, a closed window, Ctrl-C: the frames shown so far are written
+                if cfg.stats is not None:
+                    player.write_stats(cfg.stats)
+                    summary = player.stats()["summary"]
+                    say(f"wrote {cfg.stats}: {summary['frames']} frames, {summary['displayed_fps'] or 0:.1f} "
+                        f"displayed FPS, {summary['scale_changes']} scale changes")
     return 0
 
 

@@ -42,6 +42,18 @@ class PlayConfig:
     duration: float | None = option(None, "--output length in seconds of output video (default: to the end of "
                                       "the clip at the chosen speed)", metavar="D")
     screenshots: str = option(".", "folder for screenshots (the s key)", metavar="DIR")
+    target_fps: float | None = option(None, "while playing, hold this many displayed frames per second by rendering "
+                                        "fewer pixels (stretched to the window), then refine to full size when "
+                                        "paused; default: the monitor's refresh rate, else 30; 0: always full size",
+                                      metavar="N")
+    geometry: str | None = option(None, "open the window at WxH (as mpv); default: the video's size, at least 640 "
+                                    "pixels wide and at most 90%% of the screen", metavar="WxH")
+    stats: str | None = option(None, "on exit, write one JSON record per displayed frame (video time, render size, "
+                                 "decode / upload / present ms, wall time) and a summary to FILE", metavar="FILE")
+
+    @property
+    def window_geometry(self) -> tuple[int, int] | None:
+        return None if self.geometry is None else parse_size(self.geometry, "--geometry")
 
     @property
     def play_speed(self) -> float:
@@ -68,3 +80,11 @@ class PlayConfig:
             raise ActinrError(f"--fps must be at most 1000, got {self.fps:g}")
         if self.output is None and (self.fps is not None or self.duration is not None):
             raise ActinrError("--fps and --duration are for --output (a window plays in real time)")
+        if self.target_fps is not None and not (math.isfinite(self.target_fps) and 0 <= self.target_fps <= 1000):
+            raise ActinrError(f"--target-fps must be between 0 (off) and 1000, got {self.target_fps:g}")
+        self.window_geometry  # noqa: B018 (parses)
+        if self.output is not None:
+            given = [flag for flag, v in (("--target-fps", self.target_fps), ("--geometry", self.geometry),
+                                          ("--stats", self.stats)) if v is not None]
+            if given:
+                raise ActinrError(f"{', '.join(given)}: for the window, not --output (a file is rendered at --size)")

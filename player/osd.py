@@ -57,16 +57,18 @@ def rasterise(text: str, max_width: int | None = None) -> np.ndarray:
 
 
 def status_line(t: float, duration: float, frame: float, last_frame: int, speed: float, size, backend: str,
-                decode_ms: float | None, fps: float | None, paused: bool, zoom: float, note: str = "") -> str:
-    """The OSD text: time / duration, frame, speed, render size, backend, decode ms, display FPS."""
+                decode_ms: float | None, fps: float | None, paused: bool, zoom: float, note: str = "",
+                scale: float = 1.0) -> str:
+    """The OSD text: time / duration, frame, speed, render size (and the adaptive scale below 1), backend,
+    decode ms, display FPS; ``note`` (the last action) unless a part already says it."""
     parts = [f"{t:.3f} / {duration:.3f} s", f"frame {frame:.2f} / {last_frame}", f"speed {speed:.3g}x",
-             f"{size[0]}x{size[1]}", backend,
+             f"{size[0]}x{size[1]}" + (f" ({scale:.0%})" if scale < 1.0 else ""), backend,
              "decode -- ms" if decode_ms is None else f"decode {decode_ms:.1f} ms",
              "-- fps" if fps is None else f"{fps:.1f} fps"]
     if zoom > 1.0:
         parts.append(f"zoom {zoom:.2f}x")
     if paused:
         parts.append("paused")
-    if note:
+    if note and note not in parts:
         parts.append(note)
     return SEP.join(parts)

@@ -2,9 +2,12 @@
 
 Each frame: read the clock, render the frame at the render size (the
 letterboxed window area in pixels, or a fixed --size) and viewport, move it to
-the texture (interop or host upload), draw, swap. While paused nothing is
-decoded again unless the time, size or view changes, and the loop sleeps in
-``glfwWaitEventsTimeout`` instead of spinning.
+the texture (interop or host upload), draw, swap. While playing, the render
+size is the window's times the adaptive scale (player/adapt.py: it holds
+--target-fps by rendering fewer pixels, which the texture's linear filter
+stretches); paused, ended or for a screenshot it is the full size again. While
+paused nothing is decoded again unless the time, size or view changes, and the
+loop sleeps in ``glfwWaitEventsTimeout`` instead of spinning.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 from actinr.engines.errors import ActinrError, optional_import
 from actinr.engines.media import write_png
 
+from .adapt import ScaleController, scaled_size
 from .clock import PlaybackClock
 from .config import PlayConfig
 from .controls import Controls
@@ -29,6 +33,9 @@ from .osd import rasterise, status_line
 GL_VERSION = (3, 3)
 OSD_REFRESH = 0.25  # seconds between rebuilds of the on-screen text (a key press rebuilds at once)
 STATS_WINDOW = 1.0  # seconds of frames averaged into decode ms and display FPS
+DEFAULT_TARGET_FPS = 30.0  # --target-fps when GLFW reports no refresh rate
+AUTOFIT_WIDTH = 640  # a window opens at least this wide (small clips are scaled up; mpv's autofit habit)
+AUTOFIT_SCREEN = 0.9  # and at most this share of the screen
 REPEATING = {"left", "right", "shift+left", "shift+right", "[", "]", "{", "}", ".", ","}
 
 
@@ -48,6 +55,31 @@ def _key_names(glfw) -> dict[int, str]:
             glfw.KEY_LEFT_BRACKET: "[", glfw.KEY_RIGHT_BRACKET: "]", glfw.KEY_BACKSPACE: "backspace",
             glfw.KEY_PERIOD: ".", glfw.KEY_COMMA: ",", glfw.KEY_F: "f", glfw.KEY_ESCAPE: "escape",
             glfw.KEY_S: "s", glfw.KEY_O: "o", glfw.KEY_0: "0", glfw.KEY_KP_0: "0", glfw.KEY_Q: "q"}
+
+
+def autofit(size: tuple[int, int], screen: tuple[int, int] | None) -> tuple[int, int]:
+    """The window size for a ``size`` video: scaled up to AUTOFIT_WIDTH wide if narrower, and down to fit
+    AUTOFIT_SCREEN of the ``screen`` (when known); the aspect ratio is kept."""
+    w, h = size
+    scale = max(1.0, AUTOFIT_WIDTH / w)
+    if screen is not None and screen[0] > 0 and screen[1] > 0:
+        scale = min(scale, AUTOFIT_SCREEN * screen[0] / w, AUTOFIT_SCREEN * screen[1] / h)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def _video_mode(glfw):
+    monitor = glfw.get_primary_monitor()
+    return glfw.get_video_mode(monitor) if monitor else None
+
+
+def _screen_size(glfw) -> tuple[int, int] | None:
+    mode = _video_mode(glfw)
+    return (mode.size.width, mode.size.height) if mode else None
+
+
+def _refresh_rate(glfw) -> int | None:
+    mode = _video_mode(glfw)
+    return mode.refresh_rate if mode and mode.refresh_rate > 0 else None
 
 
 SHIFTED = {"left": "shift+left", "right": "shift+right", "[": "{", "]": "}"}  # by key position (US layout)
@@ -80,7 +112,8 @@ class Player:
         _open_players += 1
         self.window, self._closed = None, False
         try:
-            self._open_window(window_size or self.fixed_size or info.size, visible)
+            size = window_size or cfg.window_geometry or self.fixed_size or autofit(info.size, _screen_size(glfw))
+            self._open_window(size, visible)
             self.renderer = Renderer()
         except Exception:
             self.close()
@@ -91,6 +124,12 @@ class Player:
         self.image = None  # that frame, as the decoder returned it (screenshots)
         self.decode_ms: deque = deque()  # (wall time, ms)
         self.presents: deque = deque()  # wall times of presented frames
+        target = cfg.target_fps if cfg.target_fps is not None else (_refresh_rate(glfw) or DEFAULT_TARGET_FPS)
+        self.target_fps = float(target)
+        # the render-scale controller; --size (a fixed render size) and --target-fps 0 turn it off
+        self.adapt = ScaleController(self.target_fps) if self.target_fps > 0 and self.fixed_size is None else None
+        self.records: list[dict] | None = [] if cfg.stats else None  # --stats: one per presented frame
+        self._work: tuple[float, float] | None = None  # (decode ms, upload ms) of the frame drawn last
         self._osd_text, self._osd_at, self._osd_dirty = None, -1e9, True
         self._drag: tuple[float, float] | None = None
         self._windowed: tuple[int, int, int, int] | None = None
@@ -167,12 +206,27 @@ class Player:
         return letterbox(self.fb_size, self.aspect)
 
     @property
-    def render_size(self) -> tuple[int, int] | None:
-        """What the decoder is asked for: --size, else the drawn rectangle (None while minimised)."""
+    def full_size(self) -> tuple[int, int] | None:
+        """The full render size: --size, else the drawn rectangle (None while minimised)."""
         if self.fixed_size is not None:
             return self.fixed_size
         _, _, w, h = self.rect
         return (w, h) if w > 0 and h > 0 else None
+
+    @property
+    def playing(self) -> bool:
+        return not (self.clock.paused or self.clock.ended)
+
+    @property
+    def scale(self) -> float:
+        """The render scale in use now: the controller's while playing, else 1 (a still picture is refined)."""
+        return self.adapt.scale if self.adapt is not None and self.playing else 1.0
+
+    @property
+    def render_size(self) -> tuple[int, int] | None:
+        """What the decoder is asked for now: the full size times :attr:`scale`."""
+        full = self.full_size
+        return None if full is None else scaled_size(full, self.scale)
 
     def _image_point(self, x: float, y: float) -> tuple[float, float]:
         """Window cursor coordinates -> (u, v) across the drawn frame (0..1 inside it)."""
@@ -242,7 +296,7 @@ class Player:
         ms, fps = self._stats()
         size = self.render_size or (0, 0)
         text = status_line(t, info.duration, self.dec.frame_position(t), info.frames - 1, self.clock.speed, size,
-                           info.backend, ms, fps, self.clock.paused, c.view.zoom, c.message)
+                           info.backend, ms, fps, self.clock.paused, c.view.zoom, c.message, scale=self.scale)
         if (text, self.fb_size[0]) != self._osd_text:
             self.renderer.set_osd(rasterise(text, self.fb_size[0]))
             self._osd_text = (text, self.fb_size[0])
@@ -269,21 +323,56 @@ class Player:
             return False
         t = self.clock.time()
         key = (t, size, self.controls.view.viewport)
+        self._work = None
         if key != self.last_render:
             start = self.now()
             image = self.dec.render(t, size, key[2])
             self.dec.synchronize()
-            done = self.now()
-            self.decode_ms.append((done, (done - start) * 1e3))
+            decoded = self.now()
             self.uploader.upload(image)
+            uploaded = self.now()
+            self.decode_ms.append((decoded, (decoded - start) * 1e3))
             self.image, self.last_render = image, key
+            self._work = ((decoded - start) * 1e3, (uploaded - decoded) * 1e3)
+            if self.adapt is not None and self.playing and self.adapt.observe(sum(self._work)):
+                self._osd_dirty = True  # the OSD shows the new render size
         self._update_osd()
         self.renderer.draw(self.fb_size, self.rect, osd=self.controls.osd)
         return True
 
     def present(self) -> None:
+        start = self.now()
         self.glfw.swap_buffers(self.window)
-        self.presents.append(self.now())
+        done = self.now()
+        self.presents.append(done)
+        if self.records is not None and self.last_render is not None:
+            t, size, _ = self.last_render
+            decode, upload = self._work or (0.0, 0.0)
+            self.records.append({"t": round(t, 6), "render": f"{size[0]}x{size[1]}", "scale": round(self.scale, 4),
+                                 "decoded": self._work is not None, "decode_ms": round(decode, 3),
+                                 "upload_ms": round(upload, 3), "present_ms": round((done - start) * 1e3, 3),
+                                 "wall": round(done, 6)})
+
+    def stats(self) -> dict:
+        """The --stats document: every presented frame's record and a summary (displayed FPS, frame times)."""
+        records = self.records or []
+        walls = np.array([r["wall"] for r in records])
+        gaps = np.diff(walls) * 1e3 if walls.size > 1 else np.zeros(0)
+        summary = {"frames": len(records), "decoded": sum(r["decoded"] for r in records),
+                   "seconds": round(float(walls[-1] - walls[0]), 6) if walls.size > 1 else 0.0,
+                   "displayed_fps": round(float(gaps.size / (walls[-1] - walls[0])), 3) if gaps.size else None,
+                   "frame_ms_p50": round(float(np.percentile(gaps, 50)), 3) if gaps.size else None,
+                   "frame_ms_p99": round(float(np.percentile(gaps, 99)), 3) if gaps.size else None,
+                   "scale_changes": self.adapt.changes if self.adapt is not None else 0,
+                   "target_fps": self.target_fps, "backend": self.dec.info.backend}
+        return {"schema": "actinr-play-stats/1", "summary": summary, "records": records}
+
+    def write_stats(self, path) -> None:
+        import json
+
+        from actinr.engines.files import write_text
+
+        write_text(path, json.dumps(self.stats(), indent=1) + "\n")
 
     def run(self) -> None:
         """Play until q or the window is closed."""
@@ -302,10 +391,14 @@ class Player:
         return self.renderer.read_pixels(self.fb_size)
 
     def screenshot(self) -> Path | None:
-        """Save the current frame at its render size as PNG in the screenshots folder."""
+        """Save the current time as PNG in the screenshots folder, rendered again at the full size whatever
+        the adaptive scale was."""
         if self.image is None:
             return None
-        t = self.last_render[0]
+        t, size, viewport = self.last_render
+        image, full = self.image, self.full_size
+        if full is not None and size != full:
+            image = self.dec.render(t, full, viewport)
         folder = Path(self.cfg.screenshots)
         stem = f"{Path(self.dec.info.name).stem}-{t:08.3f}s"
         path, n = folder / f"{stem}.png", 1
@@ -313,7 +406,7 @@ class Player:
             n += 1
             path = folder / f"{stem}-{n}.png"
         try:
-            write_png(path, to_numpy(self.image))
+            write_png(path, to_numpy(image))
         except OSError as exc:
             self.controls.message = f"screenshot failed: {exc.strerror or exc}"
             return None
