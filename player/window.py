@@ -29,6 +29,7 @@ from .gl import Renderer, letterbox, load_triton_first
 from .headless import to_numpy
 from .interop import make_uploader
 from .osd import rasterise, status_line
+from .worker import DecodeWorker
 
 GL_VERSION = (3, 3)
 OSD_REFRESH = 0.25  # seconds between rebuilds of the on-screen text (a key press rebuilds at once)
@@ -130,6 +131,8 @@ class Player:
         self.adapt = ScaleController(self.target_fps) if self.target_fps > 0 and self.fixed_size is None else None
         self.records: list[dict] | None = [] if cfg.stats else None  # --stats: one per presented frame
         self._work: tuple[float, float] | None = None  # (decode ms, upload ms) of the frame drawn last
+        self._worker: DecodeWorker | None = None  # while run() plays
+        self._redraw = True  # the window changed: draw the picture again
         self._osd_text, self._osd_at, self._osd_dirty = None, -1e9, True
         self._drag: tuple[float, float] | None = None
         self._windowed: tuple[int, int, int, int] | None = None
@@ -253,6 +256,7 @@ class Player:
 
     def _on_framebuffer_size(self, window, width, height) -> None:
         self.fb_size = (width, height)
+        self._redraw = True
 
     def _on_scroll(self, window, dx, dy) -> None:
         if dy:
@@ -289,7 +293,10 @@ class Player:
 
     def _update_osd(self) -> None:
         now = self.now()
-        if not self.controls.osd or (not self._osd_dirty and now - self._osd_at < OSD_REFRESH):
+        if not self.controls.osd:
+            self._osd_dirty = False  # nothing shown, nothing to rebuild (a key that shows it marks it again)
+            return
+        if not self._osd_dirty and now - self._osd_at < OSD_REFRESH:
             return
         info, c = self.dec.info, self.controls
         t = self.clock.time()
@@ -315,29 +322,49 @@ class Player:
                 self._osd_dirty = True
                 print(f"screenshot: {path}")
 
-    def frame(self) -> bool:
-        """Decode (if anything changed), upload and draw one frame; False when there is nothing to draw."""
-        self._handle_requests()
+    def _request(self):
+        """What to decode now: ``((t, size, viewport), playing)``, or None while minimised."""
         size = self.render_size
         if size is None:
-            return False
-        t = self.clock.time()
-        key = (t, size, self.controls.view.viewport)
-        self._work = None
-        if key != self.last_render:
-            start = self.now()
-            image = self.dec.render(t, size, key[2])
-            self.dec.synchronize()
-            decoded = self.now()
-            self.uploader.upload(image)
-            uploaded = self.now()
-            self.decode_ms.append((decoded, (decoded - start) * 1e3))
-            self.image, self.last_render = image, key
-            self._work = ((decoded - start) * 1e3, (uploaded - decoded) * 1e3)
-            if self.adapt is not None and self.playing and self.adapt.observe(sum(self._work)):
-                self._osd_dirty = True  # the OSD shows the new render size
+            return None
+        return (self.clock.time(), size, self.controls.view.viewport), self.playing
+
+    def _decode(self, request) -> tuple[object, float]:
+        """Render a request's frame (on the decode thread in :meth:`run`) -> (image, decode ms)."""
+        (t, size, viewport), _ = request
+        start = self.now()
+        image = self.dec.render(t, size, viewport)
+        self.dec.synchronize()
+        return image, (self.now() - start) * 1e3
+
+    def _show(self, request, image, decode_ms: float) -> None:
+        """Put a decoded frame on the texture; the render-scale controller learns what it cost."""
+        key, playing = request
+        start = self.now()
+        self.uploader.upload(image)
+        done = self.now()
+        self.decode_ms.append((done, decode_ms))
+        self.image, self.last_render = image, key
+        self._work = (decode_ms, (done - start) * 1e3)
+        if self.adapt is not None and playing and self.adapt.observe(sum(self._work)):
+            self._osd_dirty = True  # the OSD shows the new render size
+
+    def _draw(self) -> None:
         self._update_osd()
         self.renderer.draw(self.fb_size, self.rect, osd=self.controls.osd)
+        self._redraw = False
+
+    def frame(self) -> bool:
+        """Decode (if anything changed), upload and draw one frame, all on this thread; False when there is
+        nothing to draw. (:meth:`run` decodes on a worker thread instead.)"""
+        self._handle_requests()
+        request = self._request()
+        if request is None:
+            return False
+        self._work = None
+        if request[0] != self.last_render:
+            self._show(request, *self._decode(request))
+        self._draw()
         return True
 
     def present(self) -> None:
@@ -375,16 +402,43 @@ class Player:
         write_text(path, json.dumps(self.stats(), indent=1) + "\n")
 
     def run(self) -> None:
-        """Play until q or the window is closed."""
+        """Play until q or the window is closed.
+
+        Frames are decoded on a worker thread (player/worker.py) while this
+        loop keeps reading events, so every key takes effect at once: q closes
+        the window without waiting for the frame in progress, and a pause,
+        seek or resize is in the next request. A new frame is drawn when it
+        arrives; the picture on screen is drawn again when the OSD or the
+        window changes, and while idle every OSD_REFRESH seconds.
+        """
         glfw = self.glfw
-        while not glfw.window_should_close(self.window) and not self.controls.requests.quit:
-            idle = self.clock.paused or self.clock.ended
-            if idle and self.last_render is not None and not self._osd_dirty:
-                glfw.wait_events_timeout(OSD_REFRESH)  # nothing moves: sleep until an event
-            else:
-                glfw.poll_events()
-            if self.frame():
-                self.present()
+        worker = self._worker = DecodeWorker(self._decode, wake=glfw.post_empty_event)
+        try:
+            while not glfw.window_should_close(self.window) and not self.controls.requests.quit:
+                request = self._request()
+                still = request is not None and request[0] == self.last_render
+                if worker.busy or (still and not self._osd_dirty and not self._redraw):
+                    glfw.wait_events_timeout(OSD_REFRESH)  # woken by a finished frame or an event
+                else:
+                    glfw.poll_events()
+                if glfw.window_should_close(self.window) or self.controls.requests.quit:
+                    break
+                self._handle_requests()
+                done = worker.take()
+                if done is not None:
+                    self._show(done[0], *done[1])
+                request = self._request()
+                if request is not None and not worker.busy and request[0] != self.last_render:
+                    worker.submit(request)
+                idle = request is not None and request[0] == self.last_render  # a still picture, shown
+                if self.last_render is not None and (done is not None or idle or self._osd_dirty or self._redraw):
+                    self._draw()
+                    self.present()
+                    self._work = None
+        finally:
+            glfw.hide_window(self.window)  # the window goes at once; the frame in progress finishes unseen
+            worker.close()
+            self._worker = None
 
     def read_pixels(self) -> np.ndarray:
         """What the window shows now (after :meth:`frame`): (h, w, 3) uint8, top row first."""
@@ -398,6 +452,8 @@ class Player:
         t, size, viewport = self.last_render
         image, full = self.image, self.full_size
         if full is not None and size != full:
+            if self._worker is not None:
+                self._worker.wait_idle()  # the decoder is the worker's while it renders
             image = self.dec.render(t, full, viewport)
         folder = Path(self.cfg.screenshots)
         stem = f"{Path(self.dec.info.name).stem}-{t:08.3f}s"

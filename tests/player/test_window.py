@@ -172,25 +172,79 @@ def test_no_display_is_one_error(demo_decoder, monkeypatch):
         Player(demo_decoder, PlayConfig())
 
 
-def test_run_loop_presents_frames_until_quit(player, fake_time):
+def _drive(monkeypatch, p, on_tick):
+    """Call ``on_tick()`` at every event poll or wait of ``p.run()`` (where GLFW would deliver input)."""
+    glfw = p.glfw
+    poll, wait = glfw.poll_events, glfw.wait_events_timeout
+
+    def tick(*timeout):
+        on_tick()
+        return wait(min(timeout[0], 0.01)) if timeout else poll()
+
+    monkeypatch.setattr(glfw, "poll_events", tick)
+    monkeypatch.setattr(glfw, "wait_events_timeout", tick)
+
+
+def test_run_loop_presents_frames_until_quit(player, fake_time, monkeypatch):
     glfw = W.import_glfw()
     p = player(window_size=(176, 144))
-    real, shown = p.frame, []
 
-    def frame():
+    def tick():
         fake_time.t += 0.01
-        shown.append(p.clock.time())
-        if len(shown) == 5:
+        if len(p.presents) == 5:
             _key(p, glfw.KEY_Q)
-        return real()
 
-    p.frame = frame
+    _drive(monkeypatch, p, tick)
     p.run()
-    assert len(shown) == 5 and len(p.presents) == 5
-    assert shown == pytest.approx([0.01, 0.02, 0.03, 0.04, 0.05])  # playing: time follows the wall clock
-    ms, fps = p._stats()
-    assert len(p.decode_ms) == 5  # time moved every frame, so every frame was decoded
-    assert ms == 0.0 and fps == pytest.approx(100.0)  # the fake clock stands still while decoding; 10 ms apart
+    assert len(p.presents) == 5 and len(p.decode_ms) == 5  # playing: each frame shown is a new one
+    shown = [t for t, _ in p.decode_ms]
+    assert shown == sorted(shown) and len(set(shown)) == 5  # time follows the wall clock
+    assert p._worker is None  # the decode thread has ended
+
+
+def test_keys_do_not_wait_for_a_slow_frame(player, demo_decoder, monkeypatch):
+    """A frame that takes 0.6 s to decode: q closes the window at once, not when the frame is done."""
+    import threading
+
+    glfw = W.import_glfw()
+    p = player(window_size=(176, 144))
+    p.now = p.clock.now = time.perf_counter
+    real = demo_decoder.render
+    decoding = threading.Event()
+
+    def slow(*a, **k):
+        if p.presents:  # the first frame is quick, the next ones are slow
+            decoding.set()
+            time.sleep(0.6)
+        return real(*a, **k)
+
+    p.dec.render = slow
+    pressed, hidden = [], []
+
+    def tick():
+        if decoding.is_set() and not pressed:
+            pressed.append(time.perf_counter())
+            _key(p, glfw.KEY_Q)
+
+    _drive(monkeypatch, p, tick)
+    monkeypatch.setattr(glfw, "hide_window", lambda w, hide=glfw.hide_window: hidden.append(time.perf_counter())
+                        or hide(w))
+    p.run()
+    assert pressed and hidden and hidden[0] - pressed[0] < 0.2  # the window went within 0.2 s of q
+    assert p.presents and all(ms < 500 for _, ms in p.decode_ms)  # the slow frame in progress was never shown
+
+
+def test_a_decoder_error_in_the_worker_reaches_the_caller(player, monkeypatch):
+    p = player(window_size=(176, 144))
+
+    def broken(*a, **k):
+        raise ActinrError("the decoder broke")
+
+    p.dec.render = broken
+    _drive(monkeypatch, p, lambda: None)
+    with pytest.raises(ActinrError, match="the decoder broke"):
+        p.run()
+    assert p._worker is None
 
 
 def test_closing_one_window_keeps_another_alive(player, demo_decoder):
