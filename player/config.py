@@ -28,7 +28,8 @@ class PlayConfig:
     pause: bool = option(False, "start paused")
     vsync: bool = option(True, "wait for the display's refresh (--no-vsync to measure speed)")
     fullscreen: bool = option(False, "start fullscreen")
-    osd: bool = option(True, "show the on-screen line (the o key toggles it)")
+    osd: bool = option(True, "show the on-screen line for a few seconds at the start and after each key or seek "
+                             "(--no-osd: only when i asks; o or I pins it on or off)")
     interop: bool = option(True, "on a CUDA decoder, hand frames to OpenGL through CUDA-GL interop (--no-interop "
                              "copies through the host, to compare)")
     backend: str = option("auto", "decoder backend: auto, triton, tensorrt, onnxruntime-cuda, torch-cuda, "

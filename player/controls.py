@@ -22,13 +22,14 @@ class Requests:
     quit: bool = False
     fullscreen: bool | None = None  # True/False: enter/leave; None: nothing asked
     screenshots: int = 0
+    osd_flash: bool = False  # show the on-screen line for a few seconds (the i key)
 
 
 @dataclass
 class Controls:
     clock: PlaybackClock
     view: View = field(default_factory=View)
-    osd: bool = True
+    osd: bool = False  # the on-screen line pinned on (o / I); the window also shows it for a few seconds after a key
     fullscreen: bool = False
     requests: Requests = field(default_factory=Requests)
     message: str = ""  # a short note the OSD shows (the last action)
@@ -63,6 +64,9 @@ class Controls:
     def _osd(self) -> None:
         self.osd = not self.osd
 
+    def _osd_flash(self) -> None:
+        self.requests.osd_flash = True
+
     def _reset_view(self) -> None:
         self.view.reset()
 
@@ -91,7 +95,9 @@ _ACTIONS = {
     "f": (lambda c: c._fullscreen(None), "fullscreen on / off"),
     "escape": (lambda c: c._fullscreen(False), "leave fullscreen"),
     "s": (Controls._screenshot, "screenshot: PNG at the render size"),
-    "o": (Controls._osd, "on-screen line on / off"),
+    "o": (Controls._osd, "on-screen line on / off (on: it stays)"),
+    "I": (Controls._osd, "on-screen line on / off (on: it stays)"),
+    "i": (Controls._osd_flash, "show the on-screen line for a few seconds (it also shows after any key)"),
     "0": (Controls._reset_view, "reset zoom and pan"),
     "q": (Controls._quit, "quit"),
 }

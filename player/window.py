@@ -33,6 +33,7 @@ from .worker import DecodeWorker
 
 GL_VERSION = (3, 3)
 OSD_REFRESH = 0.25  # seconds between rebuilds of the on-screen text (a key press rebuilds at once)
+OSD_SECONDS = 3.0  # the on-screen line shows this long after a key, a seek or the start (mpv's habit)
 STATS_WINDOW = 1.0  # seconds of frames averaged into decode ms and display FPS
 DEFAULT_TARGET_FPS = 30.0  # --target-fps when GLFW reports no refresh rate
 AUTOFIT_WIDTH = 640  # a window opens at least this wide (small clips are scaled up; mpv's autofit habit)
@@ -55,7 +56,8 @@ def _key_names(glfw) -> dict[int, str]:
     return {glfw.KEY_SPACE: "space", glfw.KEY_P: "p", glfw.KEY_LEFT: "left", glfw.KEY_RIGHT: "right",
             glfw.KEY_LEFT_BRACKET: "[", glfw.KEY_RIGHT_BRACKET: "]", glfw.KEY_BACKSPACE: "backspace",
             glfw.KEY_PERIOD: ".", glfw.KEY_COMMA: ",", glfw.KEY_F: "f", glfw.KEY_ESCAPE: "escape",
-            glfw.KEY_S: "s", glfw.KEY_O: "o", glfw.KEY_0: "0", glfw.KEY_KP_0: "0", glfw.KEY_Q: "q"}
+            glfw.KEY_S: "s", glfw.KEY_O: "o", glfw.KEY_0: "0", glfw.KEY_KP_0: "0", glfw.KEY_Q: "q",
+            glfw.KEY_I: "i"}
 
 
 def autofit(size: tuple[int, int], screen: tuple[int, int] | None) -> tuple[int, int]:
@@ -83,7 +85,7 @@ def _refresh_rate(glfw) -> int | None:
     return mode.refresh_rate if mode and mode.refresh_rate > 0 else None
 
 
-SHIFTED = {"left": "shift+left", "right": "shift+right", "[": "{", "]": "}"}  # by key position (US layout)
+SHIFTED = {"left": "shift+left", "right": "shift+right", "[": "{", "]": "}", "i": "I"}  # by key position (US layout)
 _open_players = 0  # GLFW is initialised once for all open players and terminated after the last one closes
 
 
@@ -101,7 +103,10 @@ class Player:
         info = decoder.info
         self.clock = PlaybackClock(info.frames, info.fps, speed=cfg.play_speed, start=cfg.start, loop=cfg.loop,
                                    paused=cfg.pause, now=now)
-        self.controls = Controls(self.clock, osd=cfg.osd)
+        self.controls = Controls(self.clock)  # the OSD starts unpinned: shown for OSD_SECONDS, then hidden
+        self.osd_auto = cfg.osd  # show the OSD after each key (--no-osd: only i, I and o show it)
+        self._osd_until = now() + OSD_SECONDS if cfg.osd else -1e9
+        self._osd_drawn = False  # whether the last draw showed it
         self.fixed_size = cfg.render_size
         self.aspect = info.width / info.height
         self.keys = _key_names(glfw)
@@ -251,8 +256,15 @@ class Player:
             name = SHIFTED.get(name, name)
         if action == glfw.REPEAT and name not in REPEATING:
             return
-        if self.controls.key(name):
-            self._osd_dirty = True
+        visible = self.osd_visible
+        if not self.controls.key(name):
+            return
+        self._osd_dirty = True
+        if name in ("o", "I"):  # toggles what is seen: shown for a while -> hidden; hidden -> on until toggled
+            self.controls.osd = not visible
+            self._osd_until = -1e9
+        elif self.osd_auto:
+            self._osd_until = self.now() + OSD_SECONDS
 
     def _on_framebuffer_size(self, window, width, height) -> None:
         self.fb_size = (width, height)
@@ -291,9 +303,14 @@ class Player:
             fps = (len(self.presents) - 1) / (self.presents[-1] - self.presents[0])
         return ms, fps
 
+    @property
+    def osd_visible(self) -> bool:
+        """The on-screen line shows: pinned on (o / I), or within OSD_SECONDS of a key, a seek or the start."""
+        return self.controls.osd or self.now() < self._osd_until
+
     def _update_osd(self) -> None:
         now = self.now()
-        if not self.controls.osd:
+        if not self.osd_visible:
             self._osd_dirty = False  # nothing shown, nothing to rebuild (a key that shows it marks it again)
             return
         if not self._osd_dirty and now - self._osd_at < OSD_REFRESH:
@@ -311,6 +328,8 @@ class Player:
 
     def _handle_requests(self) -> None:
         req = self.controls.requests
+        if req.osd_flash:
+            self._osd_until, self._osd_dirty, req.osd_flash = self.now() + OSD_SECONDS, True, False
         if req.fullscreen is not None:
             self._set_fullscreen(req.fullscreen)
             req.fullscreen = None
@@ -351,7 +370,8 @@ class Player:
 
     def _draw(self) -> None:
         self._update_osd()
-        self.renderer.draw(self.fb_size, self.rect, osd=self.controls.osd)
+        self._osd_drawn = self.osd_visible
+        self.renderer.draw(self.fb_size, self.rect, osd=self._osd_drawn)
         self._redraw = False
 
     def frame(self) -> bool:
@@ -417,7 +437,8 @@ class Player:
             while not glfw.window_should_close(self.window) and not self.controls.requests.quit:
                 request = self._request()
                 still = request is not None and request[0] == self.last_render
-                if worker.busy or (still and not self._osd_dirty and not self._redraw):
+                changed = self._osd_dirty or self._redraw or self.osd_visible != self._osd_drawn
+                if worker.busy or (still and not changed):
                     glfw.wait_events_timeout(OSD_REFRESH)  # woken by a finished frame or an event
                 else:
                     glfw.poll_events()
@@ -431,7 +452,8 @@ class Player:
                 if request is not None and not worker.busy and request[0] != self.last_render:
                     worker.submit(request)
                 idle = request is not None and request[0] == self.last_render  # a still picture, shown
-                if self.last_render is not None and (done is not None or idle or self._osd_dirty or self._redraw):
+                changed = self._osd_dirty or self._redraw or self.osd_visible != self._osd_drawn
+                if self.last_render is not None and (done is not None or idle or changed):
                     self._draw()
                     self.present()
                     self._work = None

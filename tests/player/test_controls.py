@@ -43,7 +43,11 @@ def test_seek_step_and_flags():
     c.key(".")
     assert c.clock.paused and c.clock.time() == pytest.approx(1 / 30)
     c.key("o")
+    assert c.osd is True  # pinned on (the window shows it for a few seconds after any key anyway)
+    c.key("I")
     assert c.osd is False
+    c.key("i")
+    assert c.requests.osd_flash and c.osd is False
     c.key("f")
     assert c.requests.fullscreen is True
     c.fullscreen, c.requests.fullscreen = True, None
@@ -89,3 +93,11 @@ def test_osd_line_and_wrapping():
     assert one.shape[2] == 4 and narrow.shape[1] <= 250 < one.shape[1]
     assert narrow.shape[0] > 2 * one.shape[0]  # wrapped onto several lines
     assert one[..., 0].max() == 255 and one[0, 0, 3] == 160  # white text on the translucent strip
+
+
+def test_the_osd_says_nothing_twice():
+    text = status_line(1.0, 4.0, 30.0, 119, 1.0, (640, 524), "torch-cpu", 9.0, 30.0, True, 1.0, "paused")
+    assert text.count("paused") == 1
+    scaled = status_line(1.0, 4.0, 30.0, 119, 1.0, (160, 131), "torch-cpu", 9.0, 30.0, False, 1.0, "playing",
+                         scale=0.25)
+    assert "160x131 (25%)" in scaled and scaled.endswith("playing")

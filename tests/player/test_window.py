@@ -266,3 +266,38 @@ def test_the_window_loops_by_default_and_no_loop_stops(player, fake_time):
     held = player(loop=False)
     fake_time.t += duration + 0.5
     assert held.clock.ended and held.clock.time() == pytest.approx(held.dec.info.last_time)
+
+
+def test_the_osd_shows_for_a_few_seconds_after_a_key_and_o_pins_it(player, fake_time):
+    glfw = W.import_glfw()
+    p = player(window_size=(400, 327), pause=True, start=0.3, osd=True)
+
+    def shown():
+        p.frame()
+        return p._osd_drawn
+
+    assert shown()  # at the start
+    fake_time.t += W.OSD_SECONDS + 0.1
+    assert not shown()  # then it hides
+    _key(p, glfw.KEY_RIGHT)  # a seek shows it again
+    assert shown()
+    fake_time.t += W.OSD_SECONDS + 0.1
+    assert not shown()
+    _key(p, glfw.KEY_O)  # o: on, and it stays
+    fake_time.t += 60
+    assert shown()
+    _key(p, glfw.KEY_I, mods=glfw.MOD_SHIFT)  # I: the same toggle, off
+    assert not shown()
+    q = player(window_size=(400, 327), pause=True, start=0.3, osd=False)  # --no-osd: keys do not show it
+    q.frame()
+    assert not q._osd_drawn
+    _key(q, glfw.KEY_RIGHT)
+    q.frame()
+    assert not q._osd_drawn
+    _key(q, glfw.KEY_I)  # i: for a few seconds
+    q.frame()
+    assert q._osd_drawn and "paused" in q._osd_text[0]
+    assert q._osd_text[0].count("paused") == 1  # no word twice (the pause note is the paused flag)
+    fake_time.t += W.OSD_SECONDS + 0.1
+    q.frame()
+    assert not q._osd_drawn
