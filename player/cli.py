@@ -28,6 +28,8 @@ examples:
   actinr-play model.engine --geometry 1280x720 --target-fps 24
                                                a 720p window that keeps 24 FPS while playing
   actinr-play model.engine --stats play.json   every displayed frame's timings, on exit
+  actinr-play model.engine --compare clip.mp4  the INR beside the clip it was fitted to, with PSNR
+  actinr-play model.engine --compare clip.mp4 --output ab.mp4   the same split view, to a file
   actinr-play model.engine --output slow.mp4 --slowmo 4 --size 704x576
                                                render to a file; no display needed"""
 
@@ -73,6 +75,8 @@ def run_play(args: argparse.Namespace) -> int:
             from .headless import render_video
 
             done = render_video(dec, cfg, progress=not args.quiet)
+            for note in done["notes"]:
+                say(f"--compare: {note}")
             w, h = done["size"]
             say(f"wrote {done['path']}: {done['frames']} frames, {w}x{h} at {done['fps']:.3f} fps "
                 f"({done['seconds']:.2f} s), {info.backend} on {info.device}")
@@ -83,6 +87,9 @@ def run_play(args: argparse.Namespace) -> int:
             say(f"playing {info.name} ({info.width}x{info.height}, {info.frames} frames at {info.fps:.3f} fps) "
                 f"with {info.backend} on {info.device}, OpenGL {player.renderer.version}")
             say(f"frames reach OpenGL through {player.uploader.path}")
+            if player.compare is not None:
+                say(f"comparing with {cfg.compare}: INR left of the divider, source right (drag it, or < and >)"
+                    + "".join(f"; {note}" for note in player.compare.notes))
             if player.adapt is not None:
                 say(f"holding {player.target_fps:g} FPS while playing by rendering fewer pixels "
                     "(--target-fps; 0: always full size)")

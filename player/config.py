@@ -49,6 +49,11 @@ class PlayConfig:
                                       metavar="N")
     geometry: str | None = option(None, "open the window at WxH (as mpv); default: the video's size, at least 640 "
                                     "pixels wide and at most 90%% of the screen", metavar="WxH")
+    compare: str | None = option(None, "show the source video (a file or a folder of frames: the clip the bundle was "
+                                   "fitted to) beside the INR, split by a divider (drag it, or < and >), with the "
+                                   "PSNR when the time is on a frame; with --output too", metavar="SOURCE")
+    compare_split: float = option(0.5, "--compare: where the divider starts, 0 (all source) to 1 (all INR)",
+                                  metavar="X")
     stats: str | None = option(None, "on exit, write one JSON record per displayed frame (video time, render size, "
                                  "decode / upload / present ms, wall time) and a summary to FILE", metavar="FILE")
 
@@ -84,6 +89,8 @@ class PlayConfig:
         if self.target_fps is not None and not (math.isfinite(self.target_fps) and 0 <= self.target_fps <= 1000):
             raise ActinrError(f"--target-fps must be between 0 (off) and 1000, got {self.target_fps:g}")
         self.window_geometry  # noqa: B018 (parses)
+        if not (math.isfinite(self.compare_split) and 0.0 <= self.compare_split <= 1.0):
+            raise ActinrError(f"--compare-split must be between 0 and 1, got {self.compare_split:g}")
         if self.output is not None:
             given = [flag for flag, v in (("--target-fps", self.target_fps), ("--geometry", self.geometry),
                                           ("--stats", self.stats)) if v is not None]

@@ -13,6 +13,7 @@ from .view import View
 
 SEEK_SECONDS = 5.0
 SPEED_STEP = 1.1
+SPLIT_STEP = 0.05
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Controls:
     fullscreen: bool = False
     requests: Requests = field(default_factory=Requests)
     message: str = ""  # a short note the OSD shows (the last action)
+    split: float = 0.5  # --compare: the divider, as a fraction of the frame's width (INR left of it)
 
     def key(self, name: str) -> bool:
         """Apply the key called ``name`` (see :data:`KEYS`); False for a key with no action."""
@@ -70,6 +72,9 @@ class Controls:
     def _reset_view(self) -> None:
         self.view.reset()
 
+    def _move_split(self, delta: float) -> None:
+        self.split = min(max(self.split + delta, 0.0), 1.0)
+
     def _screenshot(self) -> None:
         self.requests.screenshots += 1
 
@@ -99,11 +104,13 @@ _ACTIONS = {
     "I": (Controls._osd, "on-screen line on / off (on: it stays)"),
     "i": (Controls._osd_flash, "show the on-screen line for a few seconds (it also shows after any key)"),
     "0": (Controls._reset_view, "reset zoom and pan"),
+    "<": (lambda c: c._move_split(-SPLIT_STEP), "--compare: divider left"),
+    ">": (lambda c: c._move_split(SPLIT_STEP), "--compare: divider right"),
     "q": (Controls._quit, "quit"),
 }
 
 MOUSE_HELP = (("wheel", "zoom in / out at the cursor (samples the INR, not the pixels)"),
-              ("drag", "pan the zoomed view"))
+              ("drag", "pan the zoomed view; with --compare, drag the divider to move it"))
 
 
 def keys_help() -> str:

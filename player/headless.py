@@ -52,9 +52,30 @@ def render_video(decoder, cfg: PlayConfig, progress: bool = True) -> dict:
     check_encodable(size)
     check_memory(size, ENCODE_BYTES_PER_PIXEL, "--output")
     times, fps = output_times(info, cfg)
-    frames = (to_numpy(decoder.render(t, size)) for t in times)
-    with tqdm(total=len(times), unit="frame", desc=f"rendering {size[0]}x{size[1]}", disable=not progress,
-              leave=False) as bar:
-        count = write_video(cfg.output, frames, fps, crf=CRF, on_frame=bar.update)
-    return {"path": cfg.output, "frames": count, "size": size, "fps": fps, "seconds": count / fps}
+    source = None
+    if cfg.compare is not None:  # the split view, as the window shows it (the divider at --compare-split)
+        from .compare import SourceFrames
+
+        source = SourceFrames(cfg.compare, decoder.manifest.source.start, info.frames, info.size, info.fps)
+    try:
+        frames = (compared(decoder, source, t, size, cfg.compare_split) for t in times)
+        with tqdm(total=len(times), unit="frame", desc=f"rendering {size[0]}x{size[1]}", disable=not progress,
+                  leave=False) as bar:
+            count = write_video(cfg.output, frames, fps, crf=CRF, on_frame=bar.update)
+    finally:
+        if source is not None:
+            source.close()
+    return {"path": cfg.output, "frames": count, "size": size, "fps": fps, "seconds": count / fps,
+            "notes": [] if source is None else source.notes}
+
+
+def compared(decoder, source, t: float, size: tuple[int, int], split: float) -> np.ndarray:
+    """The frame at ``t``; with a ``source`` (player/compare.py) the split view against its nearest frame."""
+    image = to_numpy(decoder.render(t, size))
+    if source is None:
+        return image
+    from .compare import compose, resize
+
+    frame = source.wait(int(round(decoder.frame_position(t))))
+    return compose(image, resize(frame, size), split)
 

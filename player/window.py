@@ -38,6 +38,7 @@ STATS_WINDOW = 1.0  # seconds of frames averaged into decode ms and display FPS
 DEFAULT_TARGET_FPS = 30.0  # --target-fps when GLFW reports no refresh rate
 AUTOFIT_WIDTH = 640  # a window opens at least this wide (small clips are scaled up; mpv's autofit habit)
 AUTOFIT_SCREEN = 0.9  # and at most this share of the screen
+SPLIT_GRAB = 8  # --compare: a press within this many pixels of the divider drags it
 REPEATING = {"left", "right", "shift+left", "shift+right", "[", "]", "{", "}", ".", ","}
 
 
@@ -85,7 +86,8 @@ def _refresh_rate(glfw) -> int | None:
     return mode.refresh_rate if mode and mode.refresh_rate > 0 else None
 
 
-SHIFTED = {"left": "shift+left", "right": "shift+right", "[": "{", "]": "}", "i": "I"}  # by key position (US layout)
+# shifted key names, by key position (US layout)
+SHIFTED = {"left": "shift+left", "right": "shift+right", "[": "{", "]": "}", "i": "I", ",": "<", ".": ">"}
 _open_players = 0  # GLFW is initialised once for all open players and terminated after the last one closes
 
 
@@ -138,6 +140,20 @@ class Player:
         self._work: tuple[float, float] | None = None  # (decode ms, upload ms) of the frame drawn last
         self._worker: DecodeWorker | None = None  # while run() plays
         self._redraw = True  # the window changed: draw the picture again
+        self.compare = None  # --compare: the source frames (player/compare.py)
+        self._pair = None  # (INR image, source at the render size or None, split) on the texture
+        self._match: tuple[int, float | None] | None = None  # (source frame, PSNR on a frame) for the OSD
+        self._dragging_split = False
+        if cfg.compare is not None:
+            from .compare import SourceFrames
+
+            src = decoder.manifest.source
+            try:
+                self.compare = SourceFrames(cfg.compare, src.start, info.frames, info.size, info.fps)
+            except Exception:
+                self.close()
+                raise
+            self.controls.split = cfg.compare_split
         self._osd_text, self._osd_at, self._osd_dirty = None, -1e9, True
         self._drag: tuple[float, float] | None = None
         self._windowed: tuple[int, int, int, int] | None = None
@@ -174,6 +190,8 @@ class Player:
         glfw = self.glfw
         if self._closed:
             return
+        if getattr(self, "compare", None) is not None:
+            self.compare.close()
         if self.window is not None:
             glfw.make_context_current(self.window)
             if hasattr(self, "uploader"):
@@ -280,9 +298,17 @@ class Player:
         glfw = self.glfw
         if button == glfw.MOUSE_BUTTON_LEFT:
             self._drag = glfw.get_cursor_pos(self.window) if action == glfw.PRESS else None
+            self._dragging_split = False
+            if self._drag is not None and self.compare is not None:
+                u, _ = self._image_point(*self._drag)
+                self._dragging_split = abs(u - self.controls.split) * max(self.rect[2], 1) <= SPLIT_GRAB
 
     def _on_cursor(self, window, x, y) -> None:
-        if self._drag is not None:
+        if self._drag is not None and self._dragging_split:
+            u, _ = self._image_point(x, y)
+            self.controls.split = min(max(u, 0.0), 1.0)
+            self._drag = (x, y)
+        elif self._drag is not None:
             u0, v0 = self._image_point(*self._drag)
             u1, v1 = self._image_point(x, y)
             self.controls.view.pan(u1 - u0, v1 - v0)
@@ -319,8 +345,13 @@ class Player:
         t = self.clock.time()
         ms, fps = self._stats()
         size = self.render_size or (0, 0)
+        note = c.message
+        if self._match is not None:
+            f, score = self._match
+            src = f"source frame {f}" + ("" if score is None else f": {score:.2f} dB")
+            note = f"{note} | {src}" if note else src
         text = status_line(t, info.duration, self.dec.frame_position(t), info.frames - 1, self.clock.speed, size,
-                           info.backend, ms, fps, self.clock.paused, c.view.zoom, c.message, scale=self.scale)
+                           info.backend, ms, fps, self.clock.paused, c.view.zoom, note, scale=self.scale)
         if (text, self.fb_size[0]) != self._osd_text:
             self.renderer.set_osd(rasterise(text, self.fb_size[0]))
             self._osd_text = (text, self.fb_size[0])
@@ -348,19 +379,50 @@ class Player:
             return None
         return (self.clock.time(), size, self.controls.view.viewport), self.playing
 
-    def _decode(self, request) -> tuple[object, float]:
-        """Render a request's frame (on the decode thread in :meth:`run`) -> (image, decode ms)."""
+    def _decode(self, request) -> tuple[object, float, tuple | None]:
+        """Render a request's frame (on the decode thread in :meth:`run`) -> (image, decode ms, compare), where
+        compare is None, or (source frame number, its frame at the render size or None while it is read,
+        PSNR of the INR against it when the time is on a frame)."""
         (t, size, viewport), _ = request
         start = self.now()
         image = self.dec.render(t, size, viewport)
         self.dec.synchronize()
-        return image, (self.now() - start) * 1e3
+        ms = (self.now() - start) * 1e3
+        if self.compare is None:
+            return image, ms, None
+        from .compare import psnr, resize
 
-    def _show(self, request, image, decode_ms: float) -> None:
+        pos = self.dec.frame_position(t)
+        f = int(round(pos))
+        src = self.compare.get(f)
+        if src is None:
+            return image, ms, (self.compare.start + f, None, None)
+        score = None
+        if abs(pos - f) < 1e-6:  # on a frame: the INR's frame at the bundle's own size against the source's
+            native = image if (size == self.dec.info.size and viewport == (0.0, 0.0, 1.0, 1.0)) else \
+                self.dec.render(t)
+            score = psnr(to_numpy(native), src)
+        return image, ms, (self.compare.start + f, resize(src, size, viewport), score)
+
+    def _upload_view(self) -> None:
+        """Upload the INR, or with --compare the split view at the current divider."""
+        inr, src, _ = self._pair
+        if self.compare is None:
+            self.uploader.upload(inr)
+        else:
+            from .compare import compose
+
+            self.uploader.upload(compose(inr, src, self.controls.split))
+        self._pair = (inr, src, self.controls.split)
+
+    def _show(self, request, image, decode_ms: float, compare: tuple | None = None) -> None:
         """Put a decoded frame on the texture; the render-scale controller learns what it cost."""
         key, playing = request
         start = self.now()
-        self.uploader.upload(image)
+        if compare is not None:
+            self._match = (compare[0], compare[2])
+        self._pair = (image, None if compare is None else compare[1], self.controls.split)
+        self._upload_view()
         done = self.now()
         self.decode_ms.append((done, decode_ms))
         self.image, self.last_render = image, key
@@ -384,6 +446,8 @@ class Player:
         self._work = None
         if request[0] != self.last_render:
             self._show(request, *self._decode(request))
+        elif self._pair is not None and self._pair[2] != self.controls.split:
+            self._upload_view()  # the divider moved: the same frames, split elsewhere
         self._draw()
         return True
 
@@ -448,6 +512,9 @@ class Player:
                 done = worker.take()
                 if done is not None:
                     self._show(done[0], *done[1])
+                elif self._pair is not None and self._pair[2] != self.controls.split:
+                    self._upload_view()
+                    self._redraw = True
                 request = self._request()
                 if request is not None and not worker.busy and request[0] != self.last_render:
                     worker.submit(request)
