@@ -118,11 +118,11 @@ def test_the_window_splits_the_inr_and_the_source(compare_window, demo_decoder, 
     assert (p.read_pixels()[100:, round(0.55 * 352) - 1] == 255).all()  # (below the OSD the keys showed)
 
 
-def test_dragging_the_divider(compare_window):
+def test_dragging_the_divider(compare_window, monkeypatch):
     p = compare_window(pause=True, start=0.2)
     p.frame()
     press = p.glfw.PRESS
-    p.glfw.get_cursor_pos = lambda w: (176.0, 100.0)  # on the divider (window coordinates)
+    monkeypatch.setattr(p.glfw, "get_cursor_pos", lambda w: (176.0, 100.0))  # on the divider (window coordinates)
     p._on_mouse_button(p.window, p.glfw.MOUSE_BUTTON_LEFT, press, 0)
     assert p._dragging_split
     p._on_cursor(p.window, 88.0, 100.0)
