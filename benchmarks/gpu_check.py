@@ -16,14 +16,16 @@ onnxruntime; no TensorRT, no internet, no display) and leaves them alone:
    ``Decoder.reference`` (engines' fp32 math on the GPU) at 1920x1080 on both bundles: the share of pixels
    1 LSB off and more than 1 LSB off, and the largest difference;
 6. **bench**: ``actinr bench`` with torch-cuda and triton, fp32 and fp16, at 1280x720, 1920x1080 and
-   3840x2160, on the demo bundle and on the 1080p bundle;
+   3840x2160, on the demo bundle and on the 1080p bundle; then, in the time left (about a minute), the
+   triton tuning sweep (``--sweep``: tile size, warps, TF32, fast sin/cos) at 1080p in fp16;
 7. **summary**: one line per (bundle, backend, precision, size) with FPS and p99, and the issue's targets
    (triton fp16 at 1080p >= 2000 FPS with p99 < 1 ms, at 4K >= 500 FPS, >= 5x torch-cuda fp16 at 1080p),
    each met or missed by how much.
 
 Everything goes into one folder, ``$OUT`` when set, else benchmarks/results/:
 ``<date>-<device>-gpu-check.log`` (the raw log of every step), ``...-gpu-check.json`` (steps, parity,
-summary, targets), and per bundle ``...-bench-<bundle>.json`` and ``.png`` (the bench's own). The whole run
+summary, targets), per bundle ``...-bench-<bundle>.json`` and ``.png`` (the bench's own), and
+``...-bench-sweep.json`` (7 files: the device tool brings back at most 8). The whole run
 keeps inside ``--budget`` seconds (default 450, under the issue's 8 minutes): each step's time limit is what
 is left, and a step that fails or runs out is recorded and the next one still runs.
 
@@ -58,6 +60,7 @@ NEEDS = {"numpy": "numpy", "av": "av", "safetensors": "safetensors", "tqdm": "tq
 TEST_FILES = ["tests/engines/test_triton.py", "tests/engines/test_decoder.py", "tests/player/test_interop.py",
               "tests/player/test_bench.py"]
 TEST_SELECT = "triton or cuda or interop or auto or gpu or slot_plan"
+SWEEP_SECONDS = 70  # the tuning sweep after the benchmarks (block_points, num_warps, tf32, fast_math)
 TARGETS = {"fps_1080p": 2000.0, "p99_1080p_ms": 1.0, "fps_2160p": 500.0, "speedup_1080p": 5.0}
 
 
@@ -361,18 +364,36 @@ def main(argv=None) -> int:
             else:
                 extra = ["--backends", "torch-cuda,triton", "--precision", "fp32,fp16", "--sizes",
                          "720p,1080p,2160p", "--frames", "500", "--warmup", "20", "--max-seconds", "2"]
-            left = clock.left(10)
+            left = clock.left(10 + SWEEP_SECONDS)
             step = run(log, actinr("bench", path, *extra, "--no-reference", "--quiet", "--json", jpath,
                                    "--plot", ppath), min(150, left / (len(names) - i)), env=env)
             report["steps"]["bench"].append(step)
             if jpath.exists():
                 summary += bench_rows(json.loads(jpath.read_text()), bname)
 
+        log("== 6b tuning sweep: triton fp16 at 1920x1080 on the demo bundle, a row per option value")
+        spath = out / f"{stem}-bench-sweep.json"
+        if args.rehearse:
+            extra = ["--backends", "torch-cpu", "--sizes", "64x48", "--frames", "3", "--warmup", "1"]
+        else:
+            extra = ["--backends", "triton", "--precision", "fp16", "--sizes", "1080p", "--frames", "300",
+                     "--warmup", "10", "--max-seconds", "1"]
+        report["steps"]["sweep"] = run(log, actinr("bench", DEMO, *extra, "--sweep", "--no-reference", "--quiet",
+                                                   "--json", spath), min(SWEEP_SECONDS, clock.left(5)), env=env)
+        if spath.exists():
+            report["sweep"] = [{**r, "options": row["options"]} for r, row in
+                               zip(bench_rows(json.loads(spath.read_text()), "demo"),
+                                   [x for x in json.loads(spath.read_text())["rows"] if x.get("decode")])]
+
         log("== 7 summary")
         report["summary"] = summary
         for r in summary:
             log(f"  {r['bundle']:7s} {r['backend']:10s} {r['precision']} {r['size']:>9s}: {r['fps']:9.1f} FPS, "
                 f"p99 {r['p99_ms']:7.3f} ms ({r['frames']} frames)")
+        for r in report.get("sweep", []):
+            opts = ",".join(f"{k}={v}" for k, v in r["options"].items()) or "defaults"
+            log(f"  sweep {r['backend']} {r['precision']} {r['size']} {opts:24s}: {r['fps']:9.1f} FPS, "
+                f"p99 {r['p99_ms']:7.3f} ms")
         report["targets"] = targets(summary) if not args.rehearse else []
         for line in report["targets"]:
             log("  " + line)

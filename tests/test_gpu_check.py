@@ -38,7 +38,11 @@ def test_the_rehearsal_runs_every_step_and_writes_the_results(tmp_path):
     assert all(r["backend"] == "torch-cpu" and r["fps"] > 0 and r["p99_ms"] > 0 for r in rows)
     log = (tmp_path / reports[0].name.replace(".json", ".log")).read_text()
     assert "== 7 summary" in log and "every step passed" in log
-    assert sum(" FPS, p99 " in line for line in log.splitlines()) == len(rows) == 4
+    lines = log.splitlines()
+    assert sum(" FPS, p99 " in line and not line.strip().startswith("sweep") for line in lines) == len(rows) == 4
     for name in ("demo", "hd1080"):
         assert (tmp_path / reports[0].name.replace("gpu-check.json", f"bench-{name}.png")).stat().st_size > 1000
     assert not (tmp_path / ".work").exists()  # the rehearsal's fitted bundle is removed
+    # the tuning sweep: a row per option value of the backend (torch-cpu's chunk sizes in the rehearsal)
+    assert [r["options"] for r in report["sweep"]][:2] == [{}, {"chunk_points": 2048}] and len(report["sweep"]) == 5
+    assert len(list(tmp_path.iterdir())) == 7  # the device tool brings back at most 8 files
