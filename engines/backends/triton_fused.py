@@ -172,7 +172,7 @@ class TritonFused(Backend):
         self._kernel = triton_kernel.kernel()
         self.block, self.num_warps, self.tf32 = int(block_points), int(num_warps), bool(tf32)
         # The GPU's approximate sin/cos (MUFU.SIN/COS); the interpreter has only the accurate ones.
-        self.fast_math = bool(fast_math) and self.device.type == "cuda"
+        self.fast_math = bool(fast_math) and self.device.type == "cuda" and not interpreting()
         m = self.model
         self.h, self.hp, self.layers = m.hidden, padded_width(m.hidden), m.layers
         self.dot = torch.float16 if self.precision == "fp16" else torch.float32
