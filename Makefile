@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed
 CLIP   := tests/data/carphone.mp4
 
 .PHONY: test lint wheel-check demo demo-model bench bench-train bench-export bench-decode bench-slowmo bench-memory \
+	bench-parallel \
 	gpu-check gpu-check-rehearsal gpu-wheels clean
 
 $(STAMP): pyproject.toml
@@ -58,6 +59,10 @@ bench-slowmo: $(STAMP)
 # Peak memory beyond the output frame per size (render in stripes, without, and --output), one thread.
 bench-memory: $(STAMP)
 	bash -o pipefail -c '$(PY) benchmarks/memory.py 2>&1 | tee benchmarks/results/$$(date +%F)-cpu-memory.log'
+
+# GOP-parallel training (2 Ray workers x 1 thread) against one process with every core: carphone 0-59.
+bench-parallel: $(STAMP)
+	$(PY) benchmarks/parallel_train.py
 
 bench-export: $(STAMP)
 	$(PY) benchmarks/bias_rate.py

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from actinr.engines.errors import ActinrError
+from actinr.engines.errors import ActinrError, optional_import
 from actinr.engines.files import WriteError, check_output, make_folder
 from actinr.engines.grid import patch_windows
 from actinr.engines.media import parse_size
@@ -38,7 +38,7 @@ from .model import GOPModel
 from .motion import acceleration_penalty, velocity_penalty
 from .run import GopResult, ResumePoint, Run, RunLock, RunSource, load_tensors, option_changes, save_tensors
 from .tasks import fitted_frames, spans_for, training_targets
-from .video import read_video
+from .video import clip_info, read_video
 
 
 class Interrupted(Exception):
@@ -107,9 +107,11 @@ class _StopFlag:
             signal.signal(sig, old)
 
 
-def new_run(cfg: TrainConfig, out: Path) -> tuple[Run, object]:
+def new_run(cfg: TrainConfig, out: Path, pixels: bool = True) -> tuple[Run, object]:
+    """A new run folder's description, and the clip (without its pixels when ``pixels`` is False: a parallel
+    run's workers read their own frames)."""
     resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
-    clip = read_video(cfg.source, cfg.start, cfg.frames, resize)
+    clip = (read_video if pixels else clip_info)(cfg.source, cfg.start, cfg.frames, resize)
     w, h = clip.size
     count = clip.frames.shape[0]
     if cfg.task == "interp" and count <= cfg.every:
@@ -121,25 +123,33 @@ def new_run(cfg: TrainConfig, out: Path) -> tuple[Run, object]:
 
 
 def train(cfg: TrainConfig | None, out, resume: bool = False, progress: bool = True,
-          on_step: Callable[[int, int], None] | None = None, given: dict | None = None) -> Run:
+          on_step: Callable[[int, int], None] | None = None, given: dict | None = None, workers: int = 1,
+          ray_address: str | None = None, chain_start: str = "first") -> Run:
     """Fit ``cfg`` into run folder ``out`` (or continue the run there with ``resume=True``).
 
     ``given`` (with ``resume``): the options the user typed, TrainConfig field ->
     value; any that differs from the run's is refused. ``on_step(gop, step)`` is
-    called after every step (tests use it to interrupt).
+    called after every step (tests use it to interrupt). ``workers`` > 1 fits
+    the GOPs in parallel chains on Ray (train/parallel.py; ``ray_address``: a
+    running cluster, or None for a local instance).
     """
+    if workers < 1:
+        raise ActinrError(f"--workers must be at least 1, got {workers}")
+    if workers > 1:
+        optional_import("ray", "ray")  # said before anything is read or written
     out = Path(out)
     # Products of small gradients can still reach float32 denormals (10-100x slower on x86).
     # Set before any parallel torch op: worker threads inherit the setting when they start.
     flush = torch.set_flush_denormal(True)
     try:
-        return _train(cfg, out, resume, progress, on_step, given or {})
+        return _train(cfg, out, resume, progress, on_step, given or {}, workers, ray_address, chain_start)
     finally:
         if flush:
             torch.set_flush_denormal(False)
 
 
-def _train(cfg, out: Path, resume: bool, progress: bool, on_step, given: dict) -> Run:
+def _train(cfg, out: Path, resume: bool, progress: bool, on_step, given: dict, workers: int = 1,
+           ray_address: str | None = None, chain_start: str = "first") -> Run:
     if resume:
         Run.load(out)  # a clear error for a missing or damaged run before anything is touched
         created = False
@@ -162,12 +172,18 @@ def _train(cfg, out: Path, resume: bool, progress: bool, on_step, given: dict) -
                 if run.complete:
                     raise ActinrError(f"{out}: this run is already complete ({len(run.spans)} GOPs)")
                 cfg = run.config
-                resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
-                clip = read_video(run.source.path, cfg.start, run.source.count, resize)
+                clip = None
             else:
-                run, clip = new_run(cfg, out)
+                run, clip = new_run(cfg, out, pixels=workers == 1)
                 run.save()
                 saved = True
+            if workers > 1:
+                from .parallel import train_parallel
+
+                return train_parallel(run, workers, ray_address, progress, chain_start)
+            if clip is None:
+                resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
+                clip = read_video(run.source.path, cfg.start, run.source.count, resize)
             return _fit(run, cfg, clip, progress, on_step)
     except WriteError as exc:
         if not saved:
@@ -187,23 +203,40 @@ def _fit(run: Run, cfg: TrainConfig, clip, progress: bool, on_step) -> Run:
     loss_weight = (weight[pixel] * torch.from_numpy(windows.valid)).to(device)  # (P, K)
     coords = torch.from_numpy(windows.coords).to(device)  # (K, 2)
 
-    prev, decoder = None, _Decoder(cfg.compile)
+    prev, prev_g, decoder = None, None, _Decoder(cfg.compile)
     with _StopFlag() as stop:
-        for g in range(run.gops_done, len(run.spans)):
-            if prev is None and g > 0:
-                prev = run.load_model(g - 1, device)
-            prev = _fit_gop(run, g, prev, target, pixel, loss_weight, coords, device, stop, progress, on_step,
-                            decoder)
+        for g in run.missing:  # after a parallel run these need not be contiguous
+            if prev_g != g - 1:  # warm start from the GOP before, when it is fitted; else a cold start
+                prev = run.load_model(g - 1, device) if g > 0 and g - 1 in run.finished else None
+            model, result = _fit_gop(run, g, prev, target, pixel, loss_weight, coords, device, stop, progress,
+                                     on_step, decoder)
+            record_gop(run, model.state_dict(), result, progress)
+            prev, prev_g = model, g
     return run
 
 
+def record_gop(run: Run, state: dict, result: GopResult, progress: bool) -> None:
+    """Write a fitted GOP's model ``state`` atomically, then the run's config.json (the resume point, if it
+    was this GOP's, is done with); say the per-GOP summary line."""
+    save_tensors(run.gop_file(result.gop), state, {"gop": result.gop, "first": result.first, "last": result.last})
+    run.finish(result)
+    run.resume = None
+    run.save()
+    (run.path / "resume.safetensors").unlink(missing_ok=True)
+    if progress:
+        tqdm.write(f"GOP {result.gop + 1}/{len(run.spans)}  frames {result.first}-{result.last}  "
+                   f"{result.psnr:.2f} dB (fit)  {result.seconds:.1f} s  {result.params:,} parameters")
+
+
 def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight, coords, device,
-             stop: _StopFlag, progress: bool, on_step, decoder) -> GOPModel:
+             stop: _StopFlag, progress: bool, on_step, decoder, offset: int = 0) -> tuple[GOPModel, GopResult]:
+    """Fit GOP ``g`` (warm-started from ``prev``) -> (model, result); ``target`` holds the frames from
+    ``offset`` on (the whole clip, or only this GOP's frames in a parallel worker)."""
     cfg = run.config
     first, last = run.spans[g]
     frames = [f for f in run.fitted if first <= f <= last]
     t = torch.tensor([(f - first) / max(last - first, 1) for f in frames], device=device)  # (F,)
-    tgt = target[frames][:, pixel].permute(1, 0, 2, 3).to(device).float().div_(255.0)  # (P, F, K, 3)
+    tgt = target[[f - offset for f in frames]][:, pixel].permute(1, 0, 2, 3).to(device).float().div_(255.0)
     p, nf, k, _ = tgt.shape
 
     model = GOPModel(**run.model_args(), seed=cfg.seed).to(device)
@@ -255,17 +288,9 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     seconds = elapsed + time.perf_counter() - started
 
     mse = _fit_mse(model, coords, t, tgt, loss_weight)
-    save_tensors(run.gop_file(g), model.state_dict(), {"gop": g, "first": first, "last": last})
     result = GopResult(g, first, last, round(psnr_from_mse(mse), 3), round(seconds, 2),
                        sum(v.numel() for v in model.parameters()), cfg.iters)
-    run.results = [r for r in run.results if r.gop != g] + [result]
-    run.gops_done, run.resume = g + 1, None
-    run.save()
-    resume_file.unlink(missing_ok=True)
-    if progress:
-        tqdm.write(f"GOP {g + 1}/{len(run.spans)}  frames {first}-{last}  {result.psnr:.2f} dB (fit)  "
-                   f"{seconds:.1f} s  {result.params:,} parameters")
-    return model
+    return model, result
 
 
 def _set_band(model: GOPModel, progress: float | None) -> None:

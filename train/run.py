@@ -117,8 +117,8 @@ class Run:
     patch: int
     spans: list[tuple[int, int]]  # GOP (first, last) frames, relative to source.start
     fitted: list[int]  # frames (relative) that the loss saw
-    gops_done: int = 0
-    results: list[GopResult] = field(default_factory=list)  # per finished GOP
+    gops_done: int = 0  # the leading GOPs 0 .. gops_done - 1 are all fitted (what eval and export use)
+    results: list[GopResult] = field(default_factory=list)  # per finished GOP (a parallel run: in any order)
     resume: ResumePoint | None = None  # while interrupted
     version: str = field(default_factory=package_version)
 
@@ -127,8 +127,25 @@ class Run:
         return PatchLayout(self.source.width, self.source.height, self.patch, self.config.overlap)
 
     @property
+    def finished(self) -> set[int]:
+        """The fitted GOPs: ``0 .. gops_done - 1`` after a sequential fit; any of them after a parallel one."""
+        return {r.gop for r in self.results} | set(range(self.gops_done))
+
+    @property
+    def missing(self) -> list[int]:
+        done = self.finished
+        return [g for g in range(len(self.spans)) if g not in done]
+
+    @property
     def complete(self) -> bool:
-        return self.gops_done == len(self.spans)
+        return not self.missing
+
+    def finish(self, result: GopResult) -> None:
+        """Record a fitted GOP (its file already written) and move ``gops_done`` past the leading finished ones."""
+        self.results = sorted([r for r in self.results if r.gop != result.gop] + [result], key=lambda r: r.gop)
+        done = self.finished
+        while self.gops_done < len(self.spans) and self.gops_done in done:
+            self.gops_done += 1
 
     def gop_file(self, g: int) -> Path:
         return self.path / f"gop_{g:03d}.safetensors"
@@ -174,7 +191,7 @@ class Run:
                       str(data["actinr_version"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise ActinrError(f"{cfg}: damaged run config ({type(exc).__name__}: {exc})") from None
-        for g in range(run.gops_done):
+        for g in sorted(run.finished):
             if not run.gop_file(g).is_file():
                 raise ActinrError(f"{run.gop_file(g)}: missing (the run folder is incomplete)")
         return run
@@ -188,8 +205,8 @@ class Run:
         """The fitted model of GOP ``g``."""
         from .model import GOPModel
 
-        if not 0 <= g < self.gops_done:
-            raise ActinrError(f"{self.path}: GOP {g} is not fitted (fitted: {self.gops_done} of {len(self.spans)})")
+        if g not in self.finished:
+            raise ActinrError(f"{self.path}: GOP {g} is not fitted (fitted: {len(self.finished)} of {len(self.spans)})")
         model = GOPModel(**self.model_args())
         state = load_tensors(self.gop_file(g))
         try:

@@ -51,8 +51,16 @@ def _check_range(path, start: int, frames: int | None, total: int) -> int:
     return count
 
 
-def read_video(path, start: int = 0, frames: int | None = None, resize: tuple[int, int] | None = None) -> Clip:
-    """Read ``frames`` frames from ``start`` of a video file or a folder of images, as RGB uint8."""
+def read_video(path, start: int = 0, frames: int | None = None, resize: tuple[int, int] | None = None,
+               only: bool = False) -> Clip:
+    """Read ``frames`` frames from ``start`` of a video file or a folder of images, as RGB uint8.
+
+    ``only`` (a parallel worker reading its GOPs): hold only those frames and stop after them, seeking to
+    the keyframe before ``start`` instead of decoding from the beginning; ``total`` is then not counted
+    (it is reported as ``start + frames``).
+    """
+    if only and frames is not None and not Path(path).is_dir() and Path(path).suffix.lower() not in IMAGE_SUFFIXES:
+        return _read_range(Path(path), start, frames, resize)
     import av
 
     p = Path(path)
@@ -83,6 +91,79 @@ def read_video(path, start: int = 0, frames: int | None = None, resize: tuple[in
             raise ActinrError(f"{p}: cannot read as video ({exc.strerror or type(exc).__name__})") from None
         count = _check_range(p, start, frames, len(out))
         clip = Clip(np.stack(out[start:start + count]), fps, str(p), start, len(out))
+    if resize is not None and tuple(resize) != clip.size:
+        clip.frames = resize_frames(clip.frames, resize)
+    return clip
+
+
+def clip_info(path, start: int = 0, frames: int | None = None, resize: tuple[int, int] | None = None) -> Clip:
+    """What :func:`read_video` would return, without holding the frames (``frames`` is a (count, 0) stand-in
+    whose first dimension is the frame count): a parallel run's driver reads no pixels. Frames are still
+    decoded once to be counted."""
+    import av
+
+    p = Path(path)
+    if not p.exists():
+        raise ActinrError(f"{p}: no such file or folder")
+    if p.is_dir() or p.suffix.lower() in IMAGE_SUFFIXES:
+        files = _image_files(p) if p.is_dir() else [p]
+        count = _check_range(p, start, frames, len(files))
+        size = tuple(resize) if resize else _read_image(files[start]).shape[1::-1]
+        return _Info(np.zeros((count, 0)), FOLDER_FPS, str(p), start, len(files), size)
+    try:
+        with av.open(str(p)) as container:
+            if not container.streams.video:
+                raise ActinrError(f"{p}: no video stream in this file")
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or stream.guessed_rate or FOLDER_FPS)
+            total = sum(1 for _ in container.decode(stream))
+            size = (stream.codec_context.width, stream.codec_context.height)
+    except av.error.FFmpegError as exc:
+        raise ActinrError(f"{p}: cannot read as video ({exc.strerror or type(exc).__name__})") from None
+    count = _check_range(p, start, frames, total)
+    return _Info(np.zeros((count, 0)), fps, str(p), start, total, tuple(resize) if resize else size)
+
+
+@dataclass
+class _Info(Clip):
+    """A :class:`Clip` without pixels (:func:`clip_info`)."""
+
+    known_size: tuple[int, int] = (0, 0)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.known_size
+
+
+def _read_range(p: Path, start: int, frames: int, resize) -> Clip:
+    """Frames ``start .. start + frames - 1`` of a video file, seeking near ``start`` and holding only those."""
+    import av
+
+    if not p.exists():
+        raise ActinrError(f"{p}: no such file or folder")
+    out: list[np.ndarray] = []
+    try:
+        with av.open(str(p)) as container:
+            if not container.streams.video:
+                raise ActinrError(f"{p}: no video stream in this file")
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or stream.guessed_rate or FOLDER_FPS)
+            base = stream.start_time or 0
+            if start > 0 and stream.time_base:
+                container.seek(base + int(start / fps / stream.time_base), stream=stream, backward=True)
+            for frame in container.decode(stream):
+                index = round((frame.pts - base) * float(stream.time_base) * fps) if frame.pts is not None else None
+                if index is None or index < start:
+                    continue
+                out.append(frame.to_ndarray(format="rgb24"))
+                if len(out) == frames:
+                    break
+    except av.error.FFmpegError as exc:
+        raise ActinrError(f"{p}: cannot read as video ({exc.strerror or type(exc).__name__})") from None
+    if len(out) < frames:
+        raise ActinrError(f"{p}: frames {start}..{start + frames - 1} requested but the clip ended after "
+                          f"{start + len(out)} frames")
+    clip = Clip(np.stack(out), fps, str(p), start, start + frames)
     if resize is not None and tuple(resize) != clip.size:
         clip.frames = resize_frames(clip.frames, resize)
     return clip
