@@ -113,6 +113,9 @@ def main(argv=None) -> int:
         Path(f"{stem}.log").write_text("\n".join(lines) + "\n")
         say(f"wrote {stem}.json and .log")
     finally:
+        from actinr.player.window import release_display
+
+        release_display()
         xvfb.terminate()
     return 0
 

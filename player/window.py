@@ -88,7 +88,51 @@ def _refresh_rate(glfw) -> int | None:
 
 # shifted key names, by key position (US layout)
 SHIFTED = {"left": "shift+left", "right": "shift+right", "[": "{", "]": "}", "i": "I", ",": "<", ".": ">"}
-_open_players = 0  # GLFW is initialised once for all open players and terminated after the last one closes
+_open_players = 0  # players open now
+# GLFW stays initialised between players (terminated at exit): each glfwInit/glfwTerminate cycle on Mesa's
+# GLX loses the X server's ability to take new connections after 30-180 cycles (seen under Xvfb here), so
+# re-initialising per window would break a process that opens many (the tests, a notebook). It is initialised
+# again only when no player is open and the display it was opened on is no longer the environment's.
+_glfw_display: tuple | None = None
+_EXIT_HOOK: list = []  # [True] once glfwTerminate is registered to run at exit
+
+
+def _display_env() -> tuple:
+    import os
+
+    return os.environ.get("DISPLAY"), os.environ.get("WAYLAND_DISPLAY")
+
+
+def _init_glfw(glfw) -> bool:
+    global _glfw_display
+    if _glfw_display is not None and (_open_players > 0 or _glfw_display == _display_env()):
+        return True
+    if _glfw_display is not None:
+        glfw.terminate()
+        _glfw_display = None
+    if not glfw.init():
+        return False
+    if not _EXIT_HOOK:
+        import atexit
+
+        atexit.register(_terminate_glfw, glfw)
+        _EXIT_HOOK.append(True)
+    _glfw_display = _display_env()
+    return True
+
+
+def _terminate_glfw(glfw) -> None:
+    global _glfw_display
+    if _glfw_display is not None:
+        glfw.terminate()
+        _glfw_display = None
+
+
+def release_display() -> None:
+    """Terminate GLFW now if no player is open (before the X server it talks to goes away: Xlib ends the
+    process on a lost connection). Otherwise it is terminated at exit."""
+    if _open_players == 0 and _glfw_display is not None:
+        _terminate_glfw(import_glfw())
 
 
 class Player:
@@ -114,7 +158,7 @@ class Player:
         self.keys = _key_names(glfw)
         global _open_players
         load_triton_first()  # before the GL driver (Mesa's carries LLVM): see its docstring
-        if not glfw.init():
+        if not _init_glfw(glfw):
             raise ActinrError(f"no display to open a window on ({_glfw_error(glfw)}); "
                               "render to a file instead with --output out.mp4")
         _open_players += 1
@@ -202,8 +246,6 @@ class Player:
             self.window = None
         self._closed = True
         _open_players -= 1
-        if _open_players == 0:
-            glfw.terminate()
 
     def __enter__(self) -> Player:
         return self

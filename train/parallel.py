@@ -151,18 +151,18 @@ def train_parallel(run: Run, workers: int, address: str | None, progress: bool, 
         todo = chains(run.missing, workers)
         head = None  # the first chain's first task (chain_start "first")
         for c, chain in enumerate(todo):
-            g0 = chain[0]
-            warm = None
-            if g0 > 0 and g0 - 1 in run.finished:  # the GOP before the chain is fitted: warm-start from it
-                warm = {k: v for k, v in run.load_model(g0 - 1).state_dict().items()}
-            elif chain_start == "first" and head is not None:
-                warm = head
+            warm, before = None, None
             for g in chain:
+                if before != g - 1:  # a chain's first GOP, or one after a gap of GOPs fitted already
+                    if g > 0 and g - 1 in run.finished:  # the GOP before it is on disk: warm-start from it
+                        warm = {k: v for k, v in run.load_model(g - 1).state_dict().items()}
+                    else:
+                        warm = head if chain_start == "first" else None
                 ref = task.remote(str(run.path), g, warm, threads)
                 head = ref if head is None else head
                 pending.append(ref)
                 owner[ref] = c
-                warm = ref  # the next GOP of the chain starts where this one ends
+                warm, before = ref, g  # the next GOP of the chain starts where this one ends
         bar = tqdm(total=len(run.spans), initial=len(run.finished), desc=f"{workers} workers", unit="GOP",
                    disable=None if progress else True, leave=False, dynamic_ncols=True)
         last_psnr: dict[int, float] = {}

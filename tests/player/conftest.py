@@ -39,6 +39,9 @@ def xdisplay():
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+    from actinr.player.window import release_display
+
+    release_display()  # GLFW stays initialised between windows: let go of this display before it goes
     proc.terminate()
     proc.wait(timeout=10)
 

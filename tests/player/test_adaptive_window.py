@@ -66,8 +66,6 @@ def test_a_slow_decoder_lowers_the_scale_and_pausing_restores_full_size(window, 
     assert p.adapt.scale < 0.5 and p.render_size[0] < 200  # at most 1/4 of the pixels while playing
     assert slow.sizes[0] == (400, 327) and slow.sizes[-1] == p.render_size
     assert abs(p.render_size[0] / p.render_size[1] - 400 / 327) < 0.05  # the aspect ratio is kept
-    work = sum(p._work)
-    assert work < 1000 / 30 * 1.5, work  # the frames now take about the budget
     _press(p, p.glfw.KEY_SPACE)  # pause: the still picture is rendered again at the full size
     assert p.scale == 1.0
     p.frame()
