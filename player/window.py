@@ -90,7 +90,7 @@ def _refresh_rate(glfw) -> int | None:
 SHIFTED = {"left": "shift+left", "right": "shift+right", "[": "{", "]": "}", "i": "I", ",": "<", ".": ">"}
 _open_players = 0  # players open now
 # GLFW stays initialised between players (terminated at exit): each glfwInit/glfwTerminate cycle on Mesa's
-# GLX loses the X server's ability to take new connections after 30-180 cycles (seen under Xvfb here), so
+# GLX leaves the X server refusing new connections after 20-180 cycles (seen under Xvfb here), so
 # re-initialising per window would break a process that opens many (the tests, a notebook). It is initialised
 # again only when no player is open and the display it was opened on is no longer the environment's.
 _glfw_display: tuple | None = None
