@@ -109,10 +109,9 @@ def one(clip: str, every: int, work: Path, extra: dict) -> tuple[dict, Path]:
            "inr": scores(inr, frames), "inr_fitted": scores(on_keys, frames),
            "blend": scores({f: baselines.blend(frames, keys, f) for f in held}, frames),
            "repeat": scores({f: baselines.repeat(frames, keys, f) for f in held}, frames)}
-    if baselines.have_ffmpeg():
-        mci = baselines.minterpolate(frames[: keys[-1] + 1], every)
-        row["minterpolate"] = scores({f: mci[f] for f in held}, frames)
-        row["minterpolate_on_fitted"] = scores({f: mci[f] for f in keys}, frames)  # alignment check
+    mci = baselines.minterpolate(frames[: keys[-1] + 1], every)
+    row["minterpolate"] = scores({f: mci[f] for f in held}, frames)
+    row["minterpolate_on_fitted"] = scores({f: mci[f] for f in keys}, frames)  # alignment check
     return row, bundle
 
 
@@ -140,8 +139,6 @@ def main() -> None:
     extra = {"iters": args.iters} if args.iters else {}
     clips = [c for c in args.clips.split(",") if c]
     ks = [int(k) for k in args.every.split(",") if k]
-    if not baselines.have_ffmpeg():
-        print("ffmpeg is not on PATH: the minterpolate column is skipped")
     work = Path(tempfile.mkdtemp(prefix="actinr-slowmo-"))
     result = {"clips": {}, "switch": {}, "config": {"defaults": TrainConfig().to_json(), **extra}}
     try:

@@ -70,7 +70,7 @@ def labelled(img: np.ndarray, labels: tuple[str, str]) -> np.ndarray:
 
 
 def add_strip_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = __doc__.split("\n\n")[0].replace("``", "") + "."
+    parser.description = __doc__.split("\n\n")[0].replace("``", "")
     parser.epilog = "\n\n".join(__doc__.split("\n\n")[1:])
     parser.add_argument("bundle", help="a .engine bundle")
     parser.add_argument("--region", required=True, metavar="X,Y,W,H", help="the region, in source pixels")

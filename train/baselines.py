@@ -10,19 +10,23 @@ frames between them:
   ``mc_mode=aobmc``, ``me_mode=bidir``: bidirectional motion estimation and
   overlapped-block motion compensation), the optical-flow method a user
   compares us with. It runs on the key frames alone, in full-chroma YUV
-  (yuv444p, so odd sizes and colour are not subsampled), through pipes.
+  (yuv444p, so odd sizes and colour are not subsampled), through PyAV's own
+  libavfilter (the same pixels as the ffmpeg command line; no ffmpeg on PATH
+  needed). Training uses it too: :func:`motion_frames` gives the in-between
+  targets of ``--guide mci`` (train/fit.py).
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+from fractions import Fraction
 
 import numpy as np
 
 from actinr.engines.errors import ActinrError
 
-MCI_FILTER = "minterpolate=fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir"
+# the filter's options: the same as `ffmpeg -vf minterpolate=fps=N:mi_mode=mci:mc_mode=aobmc:me_mode=bidir`
+MCI_OPTIONS = "fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir"
+MIN_SIDE = 32  # smaller frames are padded (edge pixels repeated) to this, and the result cropped
 
 
 def neighbours(keys: list[int], f: int) -> tuple[int, int]:
@@ -44,33 +48,55 @@ def repeat(frames: np.ndarray, keys: list[int], f: int) -> np.ndarray:
     return frames[neighbours(keys, f)[0]]
 
 
-def have_ffmpeg() -> bool:
-    return shutil.which("ffmpeg") is not None
+def motion_frames(keys: np.ndarray, split: int, lead: bool = False) -> np.ndarray:
+    """ffmpeg ``minterpolate`` of ``keys`` (K, H, W, 3) uint8 to ``split`` frames per key interval.
+
+    Returns ((K - 1) * split + 1, H, W, 3) uint8: output ``i`` is time ``i / split``
+    in key intervals, so every ``split``-th output is (nearly) a key frame itself.
+    ``lead``: send ``keys[1]`` first, as if the clip ran backwards before its
+    start. Without it the filter's scene-change test has no frame before the
+    first pair and can take that pair for a cut, which it cross-fades (measured:
+    a square moving over a ramp, first interval 10.2 grey levels off, 6.5 with
+    the lead; the later intervals are the same).
+    """
+    import av
+    import av.filter
+
+    if "minterpolate" not in av.filter.filters_available:
+        raise ActinrError(f"this PyAV ({av.__version__}) was built without ffmpeg's minterpolate filter")
+    count, (h0, w0) = (len(keys) - 1) * split + 1, keys.shape[1:3]
+    if h0 < MIN_SIDE or w0 < MIN_SIDE:  # the filter refuses frames under two of its 16-pixel blocks a side
+        keys = np.pad(keys, ((0, 0), (0, max(MIN_SIDE - h0, 0)), (0, max(MIN_SIDE - w0, 0)), (0, 0)), mode="edge")
+    h, w = keys.shape[1:3]
+    graph = av.filter.Graph()
+    chain = [graph.add_buffer(width=w, height=h, format="rgb24", time_base=Fraction(1, 1)),
+             graph.add("format", "yuv444p"), graph.add("minterpolate", MCI_OPTIONS.format(fps=split)),
+             graph.add("format", "rgb24"), graph.add("buffersink")]
+    for a, b in zip(chain, chain[1:]):
+        a.link_to(b)
+    graph.configure()
+    out: list[np.ndarray] = []
+    skip = split if lead and len(keys) > 1 else 0  # the outputs before keys[0]
+    # The filter holds back its last outputs until it sees a later frame: the last key is sent twice.
+    for i, key in enumerate([*keys[1:2]] * (skip > 0) + [*keys, keys[-1]]):
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(key), format="rgb24")
+        frame.pts, frame.time_base = i, Fraction(1, 1)
+        graph.push(frame)
+        while len(out) < skip + count:
+            try:
+                out.append(graph.pull().to_ndarray())
+            except (av.error.BlockingIOError, av.error.EOFError):
+                break
+    if len(out) < skip + count:
+        raise ActinrError(f"ffmpeg minterpolate returned {len(out) - skip} frames, expected {count}")
+    return np.stack(out[skip:skip + count])[:, :h0, :w0]
 
 
 def minterpolate(frames: np.ndarray, every: int) -> np.ndarray:
     """ffmpeg's motion-compensated interpolation of key frames ``frames[0::every]`` back to every frame.
 
-    ``frames`` (F, H, W, 3) uint8; only the key frames are given to ffmpeg,
-    at 1 frame per ``every`` output frames. Returns (K, H, W, 3) uint8 for
-    frames ``0 .. K-1`` with ``K = (F - 1) // every * every + 1`` (up to the
-    last key frame); key frames come back as (nearly) themselves.
+    ``frames`` (F, H, W, 3) uint8; only the key frames are used. Returns
+    (K, H, W, 3) uint8 for frames ``0 .. K-1`` with ``K = (F - 1) // every * every + 1``
+    (up to the last key frame); key frames come back as (nearly) themselves.
     """
-    if not have_ffmpeg():
-        raise ActinrError("ffmpeg is not on PATH (install it, e.g. apt-get install ffmpeg)")
-    keys = frames[0::every]
-    count = (len(keys) - 1) * every + 1
-    h, w = frames.shape[1:3]
-    # The filter holds back its last outputs until it sees a later frame: the last key is sent twice.
-    feed = np.concatenate([keys, keys[-1:]], 0)
-    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
-           "-r", "1", "-i", "-", "-vf", f"format=yuv444p,{MCI_FILTER.format(fps=every)},format=rgb24",
-           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-    proc = subprocess.run(cmd, input=np.ascontiguousarray(feed).tobytes(), capture_output=True)
-    if proc.returncode != 0:
-        raise ActinrError(f"ffmpeg minterpolate failed: {proc.stderr.decode(errors='replace').strip()[-300:]}")
-    out = np.frombuffer(proc.stdout, np.uint8)
-    n = out.size // (h * w * 3)
-    if n < count:
-        raise ActinrError(f"ffmpeg minterpolate returned {n} frames, expected at least {count}")
-    return out[: count * h * w * 3].reshape(count, h, w, 3).copy()
+    return motion_frames(frames[0::every], every)

@@ -10,9 +10,12 @@ from actinr.engines.config import option
 TASKS = ("regress", "interp", "denoise", "inpaint")
 MASKS = ("center", "boxes")
 TIME_BIAS = ("all", "first")
+GUIDES = ("mci", "off")
 # Fields added after runs were first written, with the value that reproduces those runs.
 LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine": 0.0, "atom_warmup": 0.0,
-          "atom_start": 0.25}
+          "atom_start": 0.25,
+          "guide": "off", "guide_weight": 0.5, "guide_split": 0,
+          "guide_share": 1.0}
 
 
 @dataclass
@@ -45,6 +48,16 @@ class TrainConfig:
                                  "wider (w0 and s0 scaled by --atom-start) to their size, so that large motions are "
                                  "found first (0: off)")
     atom_start: float = option(0.25, "the scale of w0 and s0 when --atom-warmup starts", metavar="SCALE")
+    guide: str = option("mci", "in-between targets: 'mci' also fits, between the fitted frames, ffmpeg's "
+                         "motion-compensated interpolation of them (minterpolate, computed at the start of each "
+                         "GOP), so that slow motion moves instead of cross-fading; 'off' fits the frames alone. "
+                         "Not used by --task inpaint (the interpolation would see the hidden pixels)",
+                         choices=GUIDES)
+    guide_weight: float = option(0.5, "weight of the in-between targets' error against the fitted frames' (1)")
+    guide_split: int = option(0, "in-between targets per fitted interval: its length in frames is cut into this "
+                               "many steps (0: auto, every held-out frame for --task interp, else 2: half frames)")
+    guide_share: float = option(0.5, "in-between targets drawn each step, as a fraction of the GOP's fitted frames "
+                                 "(the step's cost grows by about this fraction)")
     lr: float = option(5e-3, "Adam learning rate at the start of each GOP")
     lr_decay: float = option(0.1, "factor the learning rate decays by over a GOP's iterations")
     batch: int = option(128, "random pixels per patch and frame in each step")
@@ -103,6 +116,10 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(0 <= cfg.coarse_to_fine < 1, "--coarse-to-fine", "in [0, 1)", cfg.coarse_to_fine)
     _check(0 <= cfg.atom_warmup < 1, "--atom-warmup", "in [0, 1)", cfg.atom_warmup)
     _check(0 < cfg.atom_start <= 1, "--atom-start", "in (0, 1]", cfg.atom_start)
+    _check(cfg.guide in GUIDES, "--guide", f"one of {', '.join(GUIDES)}", cfg.guide)
+    _check(cfg.guide_weight >= 0, "--guide-weight", ">= 0", cfg.guide_weight)
+    _check(cfg.guide_split == 0 or cfg.guide_split >= 2, "--guide-split", "0 (auto) or >= 2", cfg.guide_split)
+    _check(0 < cfg.guide_share <= 1, "--guide-share", "in (0, 1]", cfg.guide_share)
     _check(0 < cfg.lr_decay <= 1, "--lr-decay", "in (0, 1]", cfg.lr_decay)
     _check(cfg.batch >= 1, "--batch", ">= 1", cfg.batch)
     _check(cfg.every >= 2, "--every", ">= 2", cfg.every)

@@ -2,9 +2,12 @@
 
 Each step samples ``batch`` random pixels per patch from every fitted frame of
 the GOP, evaluates all patches in one batched matmul and takes an Adam step on
-the MSE (padding and hidden pixels weigh 0), plus ``smooth`` times the mean
-squared acceleration of the moving biases at random in-between times
-(train/motion.py), so the atoms travel at a steady speed between fitted
+the MSE (padding and hidden pixels weigh 0), plus ``guide_weight`` times the
+MSE on in-between targets (``--guide mci``: ffmpeg's motion-compensated
+interpolation of the GOP's fitted frames, train/tasks.py ``guide_targets``; a
+random ``guide_share`` of the fitted frames' count is drawn each step), plus ``smooth``
+times the mean squared acceleration of the moving biases at random in-between
+times (train/motion.py), so the atoms travel at a steady speed between fitted
 frames. Optional schedules: ``coarse_to_fine`` lets the time frequencies in,
 lowest first; ``atom_warmup`` starts with wider atoms. The learning rate decays
 exponentially by ``lr_decay`` over the GOP. Ctrl-C (or SIGTERM, SIGHUP,
@@ -37,7 +40,7 @@ from .config import TrainConfig, auto_patch
 from .model import GOPModel
 from .motion import acceleration_penalty, velocity_penalty
 from .run import GopResult, ResumePoint, Run, RunLock, RunSource, load_tensors, option_changes, save_tensors
-from .tasks import fitted_frames, spans_for, training_targets
+from .tasks import fitted_frames, guide_targets, spans_for, training_targets
 from .video import clip_info, read_video
 
 
@@ -236,8 +239,17 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     first, last = run.spans[g]
     frames = [f for f in run.fitted if first <= f <= last]
     t = torch.tensor([(f - first) / max(last - first, 1) for f in frames], device=device)  # (F,)
-    tgt = target[[f - offset for f in frames]][:, pixel].permute(1, 0, 2, 3).to(device).float().div_(255.0)
+    keys = target[[f - offset for f in frames]]  # (F, H*W, 3) uint8
+    tgt = keys[:, pixel].permute(1, 0, 2, 3).to(device).float().div_(255.0)
     p, nf, k, _ = tgt.shape
+    # in-between targets (--guide): motion-compensated frames between the fitted ones, a random ng of them a step
+    img, times = guide_targets(cfg, keys.view(nf, run.source.height, run.source.width, 3).numpy(), frames)
+    ng = min(len(times), max(1, round(nf * cfg.guide_share)))
+    if ng:
+        g_t = torch.tensor([(f - first) / max(last - first, 1) for f in times], device=device)
+        g_tgt = torch.from_numpy(img).view(len(times), -1, 3)[:, pixel].permute(1, 0, 2, 3).to(device)
+        g_tgt = g_tgt.float().div_(255.0).reshape(p, len(times) * k, 3)  # (P, G*K, 3)
+        fw = torch.cat([torch.full((nf,), 1.0 / nf), torch.full((ng,), cfg.guide_weight / ng)]).to(device)
 
     model = GOPModel(**run.model_args(), seed=cfg.seed).to(device)
     if prev is not None:  # warm start from the previous GOP
@@ -263,9 +275,19 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
             model.atom_scale = torch.tensor(cfg.atom_start + (1 - cfg.atom_start) * progress, device=device)
         idx = torch.randint(0, k, (nf, cfg.batch), generator=gen).to(device)  # (F, B)
         y = torch.gather(tgt, 2, idx[None, :, :, None].expand(p, nf, cfg.batch, 3))  # (P, F, B, 3)
+        if ng:
+            sel = torch.randperm(len(times), generator=gen)[:ng].to(device)
+            g_idx = torch.randint(0, k, (ng, cfg.batch), generator=gen).to(device)
+            flat = (sel[:, None] * k + g_idx).reshape(1, -1, 1).expand(p, -1, 3)  # target sel[j], pixel g_idx[j]
+            g_y = torch.gather(g_tgt, 1, flat).view(p, ng, cfg.batch, 3)
+            idx, y, tt = torch.cat([idx, g_idx]), torch.cat([y, g_y], 1), torch.cat([t, g_t[sel]])
         w = loss_weight[:, idx]  # (P, F, B)
-        out = model(coords[idx][None], t, decoder)  # (P, F, B, 3)
-        loss = (((out - y) ** 2).mean(-1) * w).sum() / w.sum().clamp_min(1.0)
+        out = model(coords[idx][None], tt if ng else t, decoder)  # (P, F, B, 3)
+        err = ((out - y) ** 2).mean(-1) * w
+        if ng:  # fitted frames' MSE + guide_weight x in-between targets' MSE
+            loss = (err.sum((0, 2)) / w.sum((0, 2)).clamp_min(1.0) * fw).sum()
+        else:
+            loss = err.sum() / w.sum().clamp_min(1.0)
         if cfg.smooth > 0 and nf > 1:
             loss = loss + cfg.smooth * _roughness(model, nf, gen, device, cfg.smooth_order)
         opt.zero_grad(set_to_none=True)

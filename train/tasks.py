@@ -24,6 +24,28 @@ def spans_for(cfg: TrainConfig, count: int) -> list[tuple[int, int]]:
     return gop_spans(count, cfg.gop)
 
 
+def guide_split(cfg: TrainConfig) -> int:
+    """Steps each fitted interval is cut into by the in-between targets (0: none)."""
+    if cfg.guide == "off" or cfg.task == "inpaint" or cfg.guide_weight <= 0:
+        return 0
+    return cfg.guide_split or (cfg.every if cfg.task == "interp" else 2)
+
+
+def guide_targets(cfg: TrainConfig, keys: np.ndarray, frames: list[int]) -> tuple[np.ndarray, list[float]]:
+    """In-between targets of one GOP: ``keys`` (F, H, W, 3) uint8 are its fitted frames (numbers ``frames``,
+    evenly spaced) as the loss sees them -> (G, H, W, 3) uint8 motion-compensated frames and their times in
+    frames. Only the GOP's own fitted frames are used, so a GOP fitted alone (``--workers``) gets the same."""
+    split = guide_split(cfg)
+    if split == 0 or len(frames) < 2:
+        return np.zeros((0, *keys.shape[1:]), np.uint8), []
+    from .baselines import motion_frames
+
+    out = motion_frames(keys, split, lead=True)
+    step = (frames[-1] - frames[0]) / (len(frames) - 1)
+    inner = [i for i in range(out.shape[0]) if i % split]
+    return out[inner], [frames[0] + i * step / split for i in inner]
+
+
 def inpaint_mask(cfg: TrainConfig, width: int, height: int) -> np.ndarray:
     """(H, W) bool, True where the pixel is hidden from the loss."""
     mask = np.zeros((height, width), bool)

@@ -99,6 +99,10 @@ def test_runs_written_before_the_motion_options_keep_their_behaviour():
     del old["time_bias"], old["smooth"]
     cfg = TrainConfig.from_json(old)
     assert cfg.time_bias == "all" and cfg.smooth == 0.0
+    # and those written before the in-between targets fit their frames alone
+    old = TrainConfig().to_json()
+    del old["guide"], old["guide_weight"], old["guide_split"], old["guide_share"]
+    assert TrainConfig.from_json(old).guide == "off" and TrainConfig().guide == "mci"
 
 
 def test_motion_options_train_and_export(carphone, tmp_path):
@@ -132,6 +136,10 @@ def test_bad_motion_options_are_one_line_errors():
                                   ("atom_warmup", 1.0, "--atom-warmup must be in [0, 1)"),
                                   ("atom_start", 0.0, "--atom-start must be in (0, 1]"),
                                   ("time_bias", "x", "--time-bias must be one of all, first"),
-                                  ("smooth_order", 3, "--smooth-order must be 1 or 2")):
+                                  ("smooth_order", 3, "--smooth-order must be 1 or 2"),
+                                  ("guide", "flow", "--guide must be one of mci, off"),
+                                  ("guide_weight", -0.5, "--guide-weight must be >= 0"),
+                                  ("guide_split", 1, "--guide-split must be 0 (auto) or >= 2"),
+                                  ("guide_share", 0.0, "--guide-share must be in (0, 1]")):
         with pytest.raises(ActinrError, match=re.escape(message)):
             TrainConfig(**{field: value}).validate()
