@@ -6,6 +6,7 @@ Video files are decoded with PyAV; single PNG/JPEG frames are read with Pillow
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +62,6 @@ def read_video(path, start: int = 0, frames: int | None = None, resize: tuple[in
     """
     if only and frames is not None and not Path(path).is_dir() and Path(path).suffix.lower() not in IMAGE_SUFFIXES:
         return _read_range(Path(path), start, frames, resize)
-    import av
 
     p = Path(path)
     if not p.exists():
@@ -80,15 +80,8 @@ def read_video(path, start: int = 0, frames: int | None = None, resize: tuple[in
         _check_range(p, start, frames, 1)
         clip = Clip(_read_image(p)[None], FOLDER_FPS, str(p), 0, 1)
     else:
-        try:
-            with av.open(str(p)) as container:
-                if not container.streams.video:
-                    raise ActinrError(f"{p}: no video stream in this file")
-                stream = container.streams.video[0]
-                fps = float(stream.average_rate or stream.guessed_rate or FOLDER_FPS)
-                out = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
-        except av.error.FFmpegError as exc:
-            raise ActinrError(f"{p}: cannot read as video ({exc.strerror or type(exc).__name__})") from None
+        with _video(p) as (container, stream, fps):
+            out = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
         count = _check_range(p, start, frames, len(out))
         clip = Clip(np.stack(out[start:start + count]), fps, str(p), start, len(out))
     if resize is not None and tuple(resize) != clip.size:
@@ -100,7 +93,6 @@ def clip_info(path, start: int = 0, frames: int | None = None, resize: tuple[int
     """What :func:`read_video` would return, without holding the frames (``frames`` is a (count, 0) stand-in
     whose first dimension is the frame count): a parallel run's driver reads no pixels. Frames are still
     decoded once to be counted."""
-    import av
 
     p = Path(path)
     if not p.exists():
@@ -110,16 +102,9 @@ def clip_info(path, start: int = 0, frames: int | None = None, resize: tuple[int
         count = _check_range(p, start, frames, len(files))
         size = tuple(resize) if resize else _read_image(files[start]).shape[1::-1]
         return _Info(np.zeros((count, 0)), FOLDER_FPS, str(p), start, len(files), size)
-    try:
-        with av.open(str(p)) as container:
-            if not container.streams.video:
-                raise ActinrError(f"{p}: no video stream in this file")
-            stream = container.streams.video[0]
-            fps = float(stream.average_rate or stream.guessed_rate or FOLDER_FPS)
-            total = sum(1 for _ in container.decode(stream))
-            size = (stream.codec_context.width, stream.codec_context.height)
-    except av.error.FFmpegError as exc:
-        raise ActinrError(f"{p}: cannot read as video ({exc.strerror or type(exc).__name__})") from None
+    with _video(p) as (container, stream, fps):
+        total = sum(1 for _ in container.decode(stream))
+        size = (stream.codec_context.width, stream.codec_context.height)
     count = _check_range(p, start, frames, total)
     return _Info(np.zeros((count, 0)), fps, str(p), start, total, tuple(resize) if resize else size)
 
@@ -137,29 +122,21 @@ class _Info(Clip):
 
 def _read_range(p: Path, start: int, frames: int, resize) -> Clip:
     """Frames ``start .. start + frames - 1`` of a video file, seeking near ``start`` and holding only those."""
-    import av
 
     if not p.exists():
         raise ActinrError(f"{p}: no such file or folder")
     out: list[np.ndarray] = []
-    try:
-        with av.open(str(p)) as container:
-            if not container.streams.video:
-                raise ActinrError(f"{p}: no video stream in this file")
-            stream = container.streams.video[0]
-            fps = float(stream.average_rate or stream.guessed_rate or FOLDER_FPS)
-            base = stream.start_time or 0
-            if start > 0 and stream.time_base:
-                container.seek(base + int(start / fps / stream.time_base), stream=stream, backward=True)
-            for frame in container.decode(stream):
-                index = round((frame.pts - base) * float(stream.time_base) * fps) if frame.pts is not None else None
-                if index is None or index < start:
-                    continue
-                out.append(frame.to_ndarray(format="rgb24"))
-                if len(out) == frames:
-                    break
-    except av.error.FFmpegError as exc:
-        raise ActinrError(f"{p}: cannot read as video ({exc.strerror or type(exc).__name__})") from None
+    with _video(p) as (container, stream, fps):
+        base = stream.start_time or 0
+        if start > 0 and stream.time_base:
+            container.seek(base + int(start / fps / stream.time_base), stream=stream, backward=True)
+        for frame in container.decode(stream):
+            index = round((frame.pts - base) * float(stream.time_base) * fps) if frame.pts is not None else None
+            if index is None or index < start:
+                continue
+            out.append(frame.to_ndarray(format="rgb24"))
+            if len(out) == frames:
+                break
     if len(out) < frames:
         raise ActinrError(f"{p}: frames {start}..{start + frames - 1} requested but the clip ended after "
                           f"{start + len(out)} frames")
@@ -167,6 +144,22 @@ def _read_range(p: Path, start: int, frames: int, resize) -> Clip:
     if resize is not None and tuple(resize) != clip.size:
         clip.frames = resize_frames(clip.frames, resize)
     return clip
+
+
+@contextmanager
+def _video(p: Path):
+    """``(container, stream, fps)`` of a video file's first video stream; PyAV's errors, inside the block
+    too, become one-line ActinrErrors."""
+    import av
+
+    try:
+        with av.open(str(p)) as container:
+            if not container.streams.video:
+                raise ActinrError(f"{p}: no video stream in this file")
+            stream = container.streams.video[0]
+            yield container, stream, float(stream.average_rate or stream.guessed_rate or FOLDER_FPS)
+    except av.error.FFmpegError as exc:
+        raise ActinrError(f"{p}: cannot read as video ({exc.strerror or type(exc).__name__})") from None
 
 
 def _read_image(path: Path) -> np.ndarray:
