@@ -63,28 +63,46 @@ def scores(pred: dict[int, np.ndarray], frames: np.ndarray) -> dict:
             "frames": len(p)}
 
 
-def step_profile(dec, frames: int, blend: bool) -> dict:
-    """Mean absolute change (grey levels) between pictures STEP frames apart over the clip."""
+def steps(dec, frames: int, blend: bool) -> list[tuple[float, float, float]]:
+    """(from, to, mean absolute change in grey levels) between pictures STEP frames apart over the clip;
+    ``blend``: as the decoder renders (the switch mixed), else each time by its one GOP."""
     n = int(round((frames - 1) / STEP))
     spans = dec.info.gops
-    prev, steps = None, []
+    prev, out = None, []
     for i in range(n + 1):
         f = i * STEP
         gop = None if blend else gop_for_frame(spans, f)
         img = np.asarray(dec.render(f / dec.info.fps, gop=gop), dtype=np.float32)
         if prev is not None:
-            steps.append((f - STEP, f, float(np.abs(img - prev).mean())))
+            out.append((round(f - STEP, 3), round(f, 3), float(np.abs(img - prev).mean())))
         prev = img
+    return out
+
+
+def step_profile(profile: list, spans, width: float = SWITCH_BLEND, single: list | None = None) -> dict:
+    """Scores of a :func:`steps` profile: the largest step across a GOP switch (a step touching the
+    ``width`` window around a shared frame) against the median step inside the GOPs; with ``single``, the
+    same bundle's one-GOP-at-a-time profile, also against the motion at the same time (the one-GOP step
+    there; the step over the shared frame itself, the jump, counts as the mean of its two neighbours)."""
     shared = [a for a, _ in spans[1:]]
-    # a step "crosses" a switch when it touches the window around a shared frame (or the frame itself)
-    reach = SWITCH_BLEND / 2 + STEP / 2
-    near = [s for s in steps if any(a - reach <= s[1] and s[0] <= a + reach for a in shared)]
-    inside = [s[2] for s in steps if s not in near]
-    worst = max(near, key=lambda s: s[2])
+    reach = width / 2 + STEP / 2
+    near = [i for i, s in enumerate(profile) if any(a - reach <= s[1] and s[0] <= a + reach for a in shared)]
+    inside = [s[2] for i, s in enumerate(profile) if i not in near]
+    worst = max(near, key=lambda i: profile[i][2])
     median = float(np.median(inside))
-    return {"median_step": round(median, 3), "largest_switch_step": round(worst[2], 3),
-            "at": [round(worst[0], 2), round(worst[1], 2)], "ratio": round(worst[2] / median, 2),
-            "largest_inside_step": round(max(inside), 3), "steps": len(steps)}
+    w = profile[worst]
+    out = {"median_step": round(median, 3), "largest_switch_step": round(w[2], 3),
+           "at": [round(w[0], 2), round(w[1], 2)], "ratio": round(w[2] / median, 2),
+           "largest_inside_step": round(max(inside), 3), "steps": len(profile)}
+    if single is not None:
+        ref = [s[2] for s in single]
+        for i, s in enumerate(single):
+            if any(s[0] < a <= s[1] for a in shared) and 0 < i < len(single) - 1:
+                ref[i] = (single[i - 1][2] + single[i + 1][2]) / 2
+        i = max(near, key=lambda i: profile[i][2] / ref[i])
+        out["over_motion"] = round(profile[i][2] / ref[i], 2)  # the switch's step / the motion's step there
+        out["over_motion_at"] = [round(profile[i][0], 2), round(profile[i][1], 2)]
+    return out
 
 
 def one(clip: str, every: int, work: Path, extra: dict) -> tuple[dict, Path]:
@@ -149,9 +167,11 @@ def main() -> None:
                 rows.append(row)
                 if k == 2:
                     with engines.open(bundle, backend="torch-cpu") as dec:
-                        result["switch"][clip] = {"bundle": f"{clip} k=2", "gops": row["gops"],
-                                                  "blended": step_profile(dec, dec.info.frames, True),
-                                                  "single_gop": step_profile(dec, dec.info.frames, False)}
+                        mixed, single = steps(dec, dec.info.frames, True), steps(dec, dec.info.frames, False)
+                        spans = dec.info.gops
+                    result["switch"][clip] = {"bundle": f"{clip} k=2", "gops": row["gops"],
+                                              "blended": step_profile(mixed, spans, single=single),
+                                              "single_gop": step_profile(single, spans)}
             result["clips"][clip] = rows
             print_table(clip, rows)
     finally:
@@ -162,7 +182,9 @@ def main() -> None:
             v = s[name]
             print(f"  {clip:9s} {name:10s} median step {v['median_step']:.3f}, largest across a switch "
                   f"{v['largest_switch_step']:.3f} (frames {v['at'][0]}-{v['at'][1]}): {v['ratio']:.2f}x "
-                  f"(target <= 1.5x); largest inside a GOP {v['largest_inside_step']:.3f}")
+                  f"(target <= 1.5x); largest inside a GOP {v['largest_inside_step']:.3f}"
+                  + (f"; over the motion there {v['over_motion']:.2f}x (frames {v['over_motion_at'][0]}-"
+                     f"{v['over_motion_at'][1]})" if "over_motion" in v else ""))
     print(f"\nmachine: {machine()}")
     save_result(args.out, "slowmo_quality", result)
 

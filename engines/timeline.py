@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 SWITCH_BLEND = 1.0  # frames: the width of the window, centred on a shared frame, in which two GOPs are mixed
+SWITCH_WARP = "hold"  # at which times the two GOPs are rendered inside it (switch_mix)
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,27 @@ def frame_position(t: float, fps: float, frames: int) -> float:
     return min(max(float(t) * fps, 0.0), float(frames - 1))
 
 
-def switch_mix(spans: list[tuple[int, int]], f: float, width: float = SWITCH_BLEND) -> Mix | None:
-    """The two GOPs to mix at frame position ``f``, or None away from a GOP switch (one GOP renders it)."""
+def switch_mix(spans: list[tuple[int, int]], f: float, width: float = SWITCH_BLEND,
+               warp: str = SWITCH_WARP) -> Mix | None:
+    """The two GOPs to mix at frame position ``f``, or None away from a GOP switch (one GOP renders it).
+
+    ``warp`` says at which times the two GOPs are rendered, ``w`` being the later GOP's weight and ``h``
+    half the window: ``hold`` renders the earlier at ``min(f, shared)`` and the later at ``max(f, shared)``;
+    ``ease`` slows the earlier GOP to a stop at the shared frame as its weight falls (``shared - h (1 - w)^2``)
+    and starts the later one from it (``shared + h w^2``), so the picture keeps moving across the window.
+    """
     half = width / 2.0
     for g in range(1, len(spans)):
         shared = spans[g][0]
         if half > 0 and abs(f - shared) < half:
             weight = (f - (shared - half)) / width
-            return Mix(g - 1, local_time(spans[g - 1], min(f, shared)), local_time(spans[g], max(f, shared)),
-                       weight)
+            if warp == "ease":
+                fa, fb = shared - half * (1.0 - weight) ** 2, shared + half * weight ** 2
+            elif warp == "hold":
+                fa, fb = min(f, shared), max(f, shared)
+            else:
+                raise ValueError(f"unknown switch warp {warp!r}")
+            return Mix(g - 1, local_time(spans[g - 1], fa), local_time(spans[g], fb), weight)
     return None
 
 

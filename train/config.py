@@ -15,7 +15,7 @@ GUIDES = ("mci", "off")
 LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine": 0.0, "atom_warmup": 0.0,
           "atom_start": 0.25,
           "guide": "off", "guide_weight": 0.5, "guide_split": 0,
-          "guide_share": 1.0}
+          "guide_share": 1.0, "guide_gate": 0.0, "shared_weight": 1.0}
 
 
 @dataclass
@@ -58,6 +58,14 @@ class TrainConfig:
                                "many steps (0: auto, every held-out frame for --task interp, else 2: half frames)")
     guide_share: float = option(0.5, "in-between targets drawn each step, as a fraction of the GOP's fitted frames "
                                  "(the step's cost grows by about this fraction)")
+    guide_gate: float = option(0.0, "trust the in-between targets per patch by a leave-one-out check at the start "
+                                "of each GOP: minterpolate of every other fitted frame predicts the ones between, "
+                                "and a patch's guide weight is its gain over blending in dB divided by this "
+                                "(capped at 1), so patches where motion compensation does not beat a cross-fade "
+                                "are left to the model (0: off, every patch weighs 1)", metavar="DB")
+    shared_weight: float = option(1.0, "loss weight of a GOP's fitted frames that it shares with the GOP before or "
+                                   "after it, against 1 for the others: higher makes the two GOPs agree better "
+                                   "there, so the switch between them is smaller", metavar="W")
     lr: float = option(5e-3, "Adam learning rate at the start of each GOP")
     lr_decay: float = option(0.1, "factor the learning rate decays by over a GOP's iterations")
     batch: int = option(128, "random pixels per patch and frame in each step")
@@ -120,6 +128,8 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(cfg.guide_weight >= 0, "--guide-weight", ">= 0", cfg.guide_weight)
     _check(cfg.guide_split == 0 or cfg.guide_split >= 2, "--guide-split", "0 (auto) or >= 2", cfg.guide_split)
     _check(0 < cfg.guide_share <= 1, "--guide-share", "in (0, 1]", cfg.guide_share)
+    _check(cfg.guide_gate >= 0, "--guide-gate", ">= 0", cfg.guide_gate)
+    _check(cfg.shared_weight > 0, "--shared-weight", "> 0", cfg.shared_weight)
     _check(0 < cfg.lr_decay <= 1, "--lr-decay", "in (0, 1]", cfg.lr_decay)
     _check(cfg.batch >= 1, "--batch", ">= 1", cfg.batch)
     _check(cfg.every >= 2, "--every", ">= 2", cfg.every)

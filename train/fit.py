@@ -5,11 +5,14 @@ the GOP, evaluates all patches in one batched matmul and takes an Adam step on
 the MSE (padding and hidden pixels weigh 0), plus ``guide_weight`` times the
 MSE on in-between targets (``--guide mci``: ffmpeg's motion-compensated
 interpolation of the GOP's fitted frames, train/tasks.py ``guide_targets``; a
-random ``guide_share`` of the fitted frames' count is drawn each step), plus ``smooth``
+random ``guide_share`` of the fitted frames' count is drawn each step; with
+``guide_gate`` each patch's share of it follows a leave-one-out check,
+``guide_trust``), plus ``smooth``
 times the mean squared acceleration of the moving biases at random in-between
 times (train/motion.py), so the atoms travel at a steady speed between fitted
 frames. Optional schedules: ``coarse_to_fine`` lets the time frequencies in,
-lowest first; ``atom_warmup`` starts with wider atoms. The learning rate decays
+lowest first; ``atom_warmup`` starts with wider atoms; ``shared_weight`` weighs the
+frames a GOP shares with its neighbours. The learning rate decays
 exponentially by ``lr_decay`` over the GOP. Ctrl-C (or SIGTERM, SIGHUP,
 SIGQUIT) finishes the current step, writes ``resume.safetensors`` and raises
 :class:`Interrupted`; ``resume=True`` continues bit for
@@ -40,7 +43,7 @@ from .config import TrainConfig, auto_patch
 from .model import GOPModel
 from .motion import acceleration_penalty, velocity_penalty
 from .run import GopResult, ResumePoint, Run, RunLock, RunSource, load_tensors, option_changes, save_tensors
-from .tasks import fitted_frames, guide_targets, spans_for, training_targets
+from .tasks import fitted_frames, guide_targets, guide_trust, spans_for, training_targets
 from .video import clip_info, read_video
 
 
@@ -245,12 +248,25 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     # in-between targets (--guide): motion-compensated frames between the fitted ones, a random ng of them a step
     img, times = guide_targets(cfg, keys.view(nf, run.source.height, run.source.width, 3).numpy(), frames)
     ng = min(len(times), max(1, round(nf * cfg.guide_share)))
+    trust = None
     if ng:
         g_t = torch.tensor([(f - first) / max(last - first, 1) for f in times], device=device)
         g_tgt = torch.from_numpy(img).view(len(times), -1, 3)[:, pixel].permute(1, 0, 2, 3).to(device)
         g_tgt = g_tgt.float().div_(255.0).reshape(p, len(times) * k, 3)  # (P, G*K, 3)
         fw = torch.cat([torch.full((nf,), 1.0 / nf), torch.full((ng,), cfg.guide_weight / ng)]).to(device)
-
+        trust = guide_trust(cfg, keys.view(nf, run.source.height, run.source.width, 3).numpy(), pixel.numpy(),
+                            loss_weight.cpu().numpy())
+        if trust is not None:  # (P,): the guide's weight in each patch (--guide-gate)
+            gw = torch.cat([torch.ones(p, nf), torch.from_numpy(trust)[:, None].expand(p, ng)], 1)
+            gw = gw[:, :, None].to(device)  # (P, F + G, 1)
+    shared = None  # (F,) loss weights of the fitted frames, the ones shared with a neighbour GOP higher
+    if cfg.shared_weight != 1.0 and nf > 1:
+        shared = torch.ones(nf)
+        shared[0] = cfg.shared_weight if g > 0 and frames[0] == first else 1.0
+        shared[-1] = cfg.shared_weight if g + 1 < len(run.spans) and frames[-1] == last else 1.0
+        shared = shared.to(device)
+        if ng:
+            fw[:nf] *= shared
     model = GOPModel(**run.model_args(), seed=cfg.seed).to(device)
     if prev is not None:  # warm start from the previous GOP
         model.load_state_dict(prev.state_dict())
@@ -284,8 +300,12 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
         w = loss_weight[:, idx]  # (P, F, B)
         out = model(coords[idx][None], tt if ng else t, decoder)  # (P, F, B, 3)
         err = ((out - y) ** 2).mean(-1) * w
+        if ng and trust is not None:
+            err = err * gw
         if ng:  # fitted frames' MSE + guide_weight x in-between targets' MSE
             loss = (err.sum((0, 2)) / w.sum((0, 2)).clamp_min(1.0) * fw).sum()
+        elif shared is not None:
+            loss = (err * shared[None, :, None]).sum() / (w * shared[None, :, None]).sum().clamp_min(1.0)
         else:
             loss = err.sum() / w.sum().clamp_min(1.0)
         if cfg.smooth > 0 and nf > 1:

@@ -46,6 +46,37 @@ def guide_targets(cfg: TrainConfig, keys: np.ndarray, frames: list[int]) -> tupl
     return out[inner], [frames[0] + i * step / split for i in inner]
 
 
+def guide_check(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Leave-one-out check of the in-between targets on a GOP's fitted frames ``keys`` (F, H, W, 3) uint8:
+    minterpolate of every other fitted frame predicts the ones between, as blending does -> their squared
+    errors (H, W) float64 summed over those frames and the colours: (minterpolate, blending). None for
+    fewer than three frames (nothing to leave out)."""
+    if len(keys) < 3:
+        return None
+    from .baselines import motion_frames
+
+    even = keys[::2]
+    truth = keys[1::2][: len(even) - 1].astype(np.float64)
+    mci = motion_frames(even, 2, lead=True)[1::2].astype(np.float64)
+    blend = (even[:-1].astype(np.float64) + even[1:]) / 2.0
+    return ((mci - truth) ** 2).sum((0, 3)), ((blend - truth) ** 2).sum((0, 3))
+
+
+def guide_trust(cfg: TrainConfig, keys: np.ndarray, pixel: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+    """Per-patch weight in [0, 1] of the in-between targets (``--guide-gate``): ``pixel`` (P, K) indexes a
+    patch's pixels in the flattened frame, ``weight`` (P, K) their loss weights. None: every patch weighs 1."""
+    if cfg.guide_gate <= 0:
+        return None
+    check = guide_check(keys)
+    if check is None:
+        return None
+    floor = 3.0 * (len(keys[::2]) - 1)  # a squared error of one grey level per colour and left-out frame
+    mci, blend = ((e.reshape(-1)[pixel] * weight).sum(1) for e in check)
+    n = weight.sum(1).clip(1.0, None)
+    gain = 10.0 * np.log10((blend / n + floor) / (mci / n + floor))
+    return np.clip(gain / cfg.guide_gate, 0.0, 1.0).astype(np.float32)
+
+
 def inpaint_mask(cfg: TrainConfig, width: int, height: int) -> np.ndarray:
     """(H, W) bool, True where the pixel is hidden from the loss."""
     mask = np.zeros((height, width), bool)

@@ -116,6 +116,25 @@ def test_switch_mix_rule():
     assert torch.equal(mix_uint8(ta, tb, 0.25), torch.from_numpy(mix_uint8(a, b, 0.25)))
 
 
+def test_switch_mix_ease_keeps_both_gops_moving():
+    from actinr.engines.timeline import switch_mix
+
+    spans = [(0, 10), (10, 20)]
+    at = {f: switch_mix(spans, f, width=2.0, warp="ease") for f in (9.0, 9.001, 9.5, 10.0, 10.5, 10.999)}
+    # the earlier GOP at 10 - (1 - w)^2, the later at 10 + w^2 (h = 1, w = f - 9)
+    assert at[9.0] is None  # the window's edge: the earlier GOP alone
+    assert at[9.001].t_before == pytest.approx(0.9, abs=1e-3) and at[9.001].t_after == pytest.approx(0.0, abs=1e-6)
+    assert at[9.5].t_before == pytest.approx(0.94375) and at[9.5].t_after == pytest.approx(0.00625)
+    assert at[10.0].t_before == pytest.approx(0.975) and at[10.0].t_after == pytest.approx(0.025)
+    assert at[10.5].weight == pytest.approx(0.75) and at[10.5].t_after == pytest.approx(0.05625)
+    assert at[10.999].t_after == pytest.approx(0.1, abs=1e-3)  # meets the later GOP alone at the window's end
+    ts = [switch_mix(spans, 9.0 + i / 100, width=2.0, warp="ease") for i in range(1, 200)]
+    assert all(a.t_before <= b.t_before and a.t_after <= b.t_after for a, b in zip(ts, ts[1:]))  # never back
+    assert all(m.t_before <= 1.0 and m.t_after >= 0.0 for m in ts)  # neither leaves the range it was fitted on
+    with pytest.raises(ValueError, match="warp"):
+        switch_mix(spans, 10.0, warp="jump")
+
+
 def test_exact_bias_equals_the_bias_inrs(carphone_bundle, carphone_run):
     dec = E.open(carphone_bundle, backend="torch-cpu", exact_bias=True)
     for g in range(2):

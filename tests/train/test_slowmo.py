@@ -9,7 +9,7 @@ from actinr.train import baselines
 from actinr.train.config import TrainConfig
 from actinr.train.evaluate import evaluate
 from actinr.train.fit import train
-from actinr.train.tasks import guide_split, guide_targets
+from actinr.train.tasks import guide_check, guide_split, guide_targets, guide_trust
 
 # dB above blending the two neighbouring fitted frames (measured 0.86 on this machine: docs/measurements.md)
 MARGIN = 0.5
@@ -72,6 +72,38 @@ def test_guide_targets_are_the_motion_compensated_frames_between_fitted_ones():
     for cfg in (TrainConfig(guide="off"), TrainConfig(guide_weight=0.0), TrainConfig(task="inpaint")):
         assert guide_split(cfg) == 0 and guide_targets(cfg, clip[:3], [0, 1, 2])[1] == []
     assert guide_targets(TrainConfig(), clip[:1], [0])[1] == []
+
+
+def test_guide_trust_follows_the_leave_one_out_check():
+    y, x = np.mgrid[0:64, 0:64].astype(np.float32)
+    background = np.stack([128 + 60 * np.sin(x / 3.0) * np.cos(y / 4.0)] * 3, -1)
+    texture = np.stack([128 + 100 * np.sin(x / 2.0 + y / 3.0)] * 3, -1)
+    keys = []
+    for i in range(5):  # fitted frames: a textured block moving 2 px per fitted frame in the top-left quarter
+        frame = background.copy()
+        frame[4:28, 2 + 2 * i: 18 + 2 * i] = texture[4:28, :16]
+        keys.append(frame)
+    keys = np.stack(keys).astype(np.uint8)
+    mci, blend = guide_check(keys)
+    assert mci.shape == blend.shape == (64, 64)
+    assert mci[:32, :32].sum() < 0.8 * blend[:32, :32].sum()  # it moves: motion compensation wins
+    # still background: blending is exact, motion compensation within its colour conversion's rounding
+    assert blend[32:, 32:].sum() == 0 and mci[32:, 32:].mean() < 3.0
+    grid = np.arange(64 * 64).reshape(64, 64)
+    quarters = np.stack([grid[:32, :32].ravel(), grid[:32, 32:].ravel(), grid[32:, :32].ravel(),
+                         grid[32:, 32:].ravel()])
+    ones = np.ones(quarters.shape, np.float32)
+    trust = guide_trust(TrainConfig(guide_gate=1.0), keys, quarters, ones)
+    assert trust.shape == (4,) and trust[0] == 1.0 and (trust[2:] == 0).all()
+    # a higher gate asks for more dB: the moving quarter's gain is between 1 and 50 dB
+    assert 0.02 < guide_trust(TrainConfig(guide_gate=50.0), keys, quarters, ones)[0] < 1.0
+    # a zero loss weight takes a pixel out of its patch's check
+    masked = ones.copy()
+    masked[0] = 0.0
+    assert guide_trust(TrainConfig(guide_gate=1.0), keys, quarters, masked)[0] == 0.0
+    # off (the default), or fewer than three fitted frames (nothing to leave out): every patch weighs 1
+    assert guide_trust(TrainConfig(), keys, quarters, ones) is None
+    assert guide_trust(TrainConfig(guide_gate=1.0), keys[:2], quarters, ones) is None
 
 
 def test_guided_fit_moves_the_square_between_fitted_frames(tmp_path):
