@@ -26,6 +26,9 @@ from actinr.engines.errors import ActinrError
 
 # the filter's options: the same as `ffmpeg -vf minterpolate=fps=N:mi_mode=mci:mc_mode=aobmc:me_mode=bidir`
 MCI_OPTIONS = "fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir"
+# --guide mci2: a weighted mean of two other settings, one searching twice as far (64 px), one with 8-px blocks;
+# their errors differ, so the mean is closer to the true frames than either (docs/measurements.md "A better teacher")
+MCI2_OPTIONS = ((MCI_OPTIONS + ":search_param=64", 2.0 / 3.0), (MCI_OPTIONS + ":mb_size=8", 1.0 / 3.0))
 MIN_SIDE = 32  # smaller frames are padded (edge pixels repeated) to this, and the result cropped
 
 
@@ -48,7 +51,7 @@ def repeat(frames: np.ndarray, keys: list[int], f: int) -> np.ndarray:
     return frames[neighbours(keys, f)[0]]
 
 
-def motion_frames(keys: np.ndarray, split: int, lead: bool = False) -> np.ndarray:
+def motion_frames(keys: np.ndarray, split: int, lead: bool = False, options: str = MCI_OPTIONS) -> np.ndarray:
     """ffmpeg ``minterpolate`` of ``keys`` (K, H, W, 3) uint8 to ``split`` frames per key interval.
 
     Returns ((K - 1) * split + 1, H, W, 3) uint8: output ``i`` is time ``i / split``
@@ -57,7 +60,8 @@ def motion_frames(keys: np.ndarray, split: int, lead: bool = False) -> np.ndarra
     start. Without it the filter's scene-change test has no frame before the
     first pair and can take that pair for a cut, which it cross-fades (measured:
     a square moving over a ramp, first interval 10.2 grey levels off, 6.5 with
-    the lead; the later intervals are the same).
+    the lead; the later intervals are the same). ``options``: the filter's
+    settings (``{fps}`` stands for ``split``).
     """
     import av
     import av.filter
@@ -70,7 +74,7 @@ def motion_frames(keys: np.ndarray, split: int, lead: bool = False) -> np.ndarra
     h, w = keys.shape[1:3]
     graph = av.filter.Graph()
     chain = [graph.add_buffer(width=w, height=h, format="rgb24", time_base=Fraction(1, 1)),
-             graph.add("format", "yuv444p"), graph.add("minterpolate", MCI_OPTIONS.format(fps=split)),
+             graph.add("format", "yuv444p"), graph.add("minterpolate", options.format(fps=split)),
              graph.add("format", "rgb24"), graph.add("buffersink")]
     for a, b in zip(chain, chain[1:]):
         a.link_to(b)

@@ -246,19 +246,18 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     tgt = keys[:, pixel].permute(1, 0, 2, 3).to(device).float().div_(255.0)
     p, nf, k, _ = tgt.shape
     # in-between targets (--guide): motion-compensated frames between the fitted ones, a random ng of them a step
-    img, times = guide_targets(cfg, keys.view(nf, run.source.height, run.source.width, 3).numpy(), frames)
+    key_img = keys.view(nf, run.source.height, run.source.width, 3).numpy()
+    img, times = guide_targets(cfg, key_img, frames)
     ng = min(len(times), max(1, round(nf * cfg.guide_share)))
-    trust = None
+    trust = None  # (P, 1, 1): the guide's weight in each patch (--guide-gate); None: 1 everywhere
     if ng:
         g_t = torch.tensor([(f - first) / max(last - first, 1) for f in times], device=device)
         g_tgt = torch.from_numpy(img).view(len(times), -1, 3)[:, pixel].permute(1, 0, 2, 3).to(device)
         g_tgt = g_tgt.float().div_(255.0).reshape(p, len(times) * k, 3)  # (P, G*K, 3)
         fw = torch.cat([torch.full((nf,), 1.0 / nf), torch.full((ng,), cfg.guide_weight / ng)]).to(device)
-        trust = guide_trust(cfg, keys.view(nf, run.source.height, run.source.width, 3).numpy(), pixel.numpy(),
-                            loss_weight.cpu().numpy())
-        if trust is not None:  # (P,): the guide's weight in each patch (--guide-gate)
-            gw = torch.cat([torch.ones(p, nf), torch.from_numpy(trust)[:, None].expand(p, ng)], 1)
-            gw = gw[:, :, None].to(device)  # (P, F + G, 1)
+        gate = guide_trust(cfg, key_img, pixel.numpy(), loss_weight.cpu().numpy())
+        if gate is not None:
+            trust = torch.from_numpy(gate)[:, None, None].to(device)
     shared = None  # (F,) loss weights of the fitted frames, the ones shared with a neighbour GOP higher
     if cfg.shared_weight != 1.0 and nf > 1:
         shared = torch.ones(nf)
@@ -300,8 +299,8 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
         w = loss_weight[:, idx]  # (P, F, B)
         out = model(coords[idx][None], tt if ng else t, decoder)  # (P, F, B, 3)
         err = ((out - y) ** 2).mean(-1) * w
-        if ng and trust is not None:
-            err = err * gw
+        if trust is not None:  # only the in-between targets' errors, the fitted frames' stay as they are
+            err = torch.cat([err[:, :nf], err[:, nf:] * trust], 1)
         if ng:  # fitted frames' MSE + guide_weight x in-between targets' MSE
             loss = (err.sum((0, 2)) / w.sum((0, 2)).clamp_min(1.0) * fw).sum()
         elif shared is not None:

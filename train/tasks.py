@@ -38,9 +38,13 @@ def guide_targets(cfg: TrainConfig, keys: np.ndarray, frames: list[int]) -> tupl
     split = guide_split(cfg)
     if split == 0 or len(frames) < 2:
         return np.zeros((0, *keys.shape[1:]), np.uint8), []
-    from .baselines import motion_frames
+    from .baselines import MCI2_OPTIONS, motion_frames
 
-    out = motion_frames(keys, split, lead=True)
+    if cfg.guide == "mci2":  # the weighted mean of two settings, rounded back to uint8
+        out = sum(w * motion_frames(keys, split, lead=True, options=o).astype(np.float32) for o, w in MCI2_OPTIONS)
+        out = np.clip(out.round(), 0, 255).astype(np.uint8)
+    else:
+        out = motion_frames(keys, split, lead=True)
     step = (frames[-1] - frames[0]) / (len(frames) - 1)
     inner = [i for i in range(out.shape[0]) if i % split]
     return out[inner], [frames[0] + i * step / split for i in inner]

@@ -74,6 +74,28 @@ def test_guide_targets_are_the_motion_compensated_frames_between_fitted_ones():
     assert guide_targets(TrainConfig(), clip[:1], [0])[1] == []
 
 
+def test_mci2_guide_is_the_weighted_mean_of_its_two_settings():
+    """--guide mci2: 2/3 of minterpolate with a 64-px search plus 1/3 with 8-px blocks, at the same times."""
+    rng = np.random.default_rng(3)
+    y, x = np.mgrid[0:48, 0:96]
+    background = (110 + 60 * np.sin(x / 6.0) * np.cos(y / 9.0))[..., None].repeat(3, -1).astype(np.uint8)
+    block = rng.integers(0, 255, (10, 10, 3))
+    clip = np.repeat(background[None], 7, 0)
+    for i in range(7):
+        clip[i, 12 + i:22 + i, 4 + 12 * i: 14 + 12 * i] = block  # a 10-px noise block moving 12 px a frame
+    frames = [0, 2, 4, 6]
+    img, times = guide_targets(TrainConfig(task="interp", every=2, guide="mci2"), clip[frames], frames)
+    plain, plain_times = guide_targets(TrainConfig(task="interp", every=2), clip[frames], frames)
+    assert times == plain_times == [1.0, 3.0, 5.0] and img.shape == plain.shape == (3, 48, 96, 3)
+    (wide, a), (fine, b) = baselines.MCI2_OPTIONS
+    assert "search_param=64" in wide and "mb_size=8" in fine and abs(a + b - 1.0) < 1e-9
+    runs = [baselines.motion_frames(clip[frames], 2, lead=True, options=o).astype(np.float32) for o in (wide, fine)]
+    want = np.clip((a * runs[0] + b * runs[1]).round(), 0, 255).astype(np.uint8)[1::2]
+    np.testing.assert_array_equal(img, want)
+    assert not np.array_equal(runs[0], runs[1])  # the two settings do differ here, so the mean is a real mix
+    assert TrainConfig(guide="mci2").validate() is None
+
+
 def test_guide_trust_follows_the_leave_one_out_check():
     y, x = np.mgrid[0:64, 0:64].astype(np.float32)
     background = np.stack([128 + 60 * np.sin(x / 3.0) * np.cos(y / 4.0)] * 3, -1)

@@ -1,0 +1,85 @@
+"""How close each minterpolate setting comes to the held-out frames, computed as training computes its guide.
+
+The in-between targets of ``--guide`` (train/tasks.py ``guide_targets``) are
+minterpolate of each GOP's own fitted frames (with the lead frame). A model
+that fits them cannot be much better than they are, so this measures the
+teacher itself: for each setting, and for weighted means of settings, the mean
+PSNR of its frames at the held-out times against the true frames, on the
+slow-motion benchmark's ranges (benchmarks/slowmo_quality.py). Seconds each;
+no fit.
+
+    python benchmarks/guide_teacher.py            # the table, and a JSON in benchmarks/results/
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from actinr.engines.media import parse_size
+from actinr.train import baselines
+from actinr.train.config import TrainConfig
+from actinr.train.tasks import fitted_frames, spans_for
+from actinr.train.video import read_video
+
+from clips import clip_path  # benchmarks/clips.py
+from common import RESULTS, save_result  # benchmarks/common.py (this folder is on sys.path)
+
+SETUPS = [("carphone", None, 2), ("carphone", None, 4), ("bikes", "320x136", 2), ("bikes", "320x136", 4)]
+FRAMES = 41  # frames 0-40, the benchmark's range
+BASE = baselines.MCI_OPTIONS
+SETTINGS = {  # name: ((options, weight), ...)
+    "mci (the baseline's setting)": ((BASE, 1.0),),
+    "search 64": ((BASE + ":search_param=64", 1.0),),
+    "search 128": ((BASE + ":search_param=128", 1.0),),
+    "blocks 8": ((BASE + ":mb_size=8", 1.0),),
+    "blocks 8, search 64": ((BASE + ":mb_size=8:search_param=64", 1.0),),
+    "vsbmc": ((BASE + ":vsbmc=1", 1.0),),
+    "obmc": ((BASE.replace("aobmc", "obmc"), 1.0),),
+    "no scene-change test": ((BASE + ":scd=none", 1.0),),
+    "me umh": ((BASE + ":me=umh", 1.0),),
+    "me_mode bilat": ((BASE.replace("bidir", "bilat"), 1.0),),
+    "mean: mci, search 64": ((BASE, 0.5), (BASE + ":search_param=64", 0.5)),
+    "mean: search 64, blocks 8": ((BASE + ":search_param=64", 0.5), (BASE + ":mb_size=8", 0.5)),
+    "mci2: 2/3 search 64, 1/3 blocks 8": baselines.MCI2_OPTIONS,
+}
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255.0 ** 2 / np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)))
+
+
+def teacher_psnr(frames: np.ndarray, every: int, setting) -> float:
+    """Mean PSNR of ``setting``'s in-between frames of each GOP at the held-out times."""
+    cfg = TrainConfig(task="interp", every=every)
+    count, scores = len(frames), []
+    for first, last in spans_for(cfg, count):
+        keys = [f for f in fitted_frames(cfg, count) if first <= f <= last]
+        out = sum(w * baselines.motion_frames(frames[keys], every, lead=True, options=o).astype(np.float32)
+                  for o, w in setting)
+        out = np.clip(np.round(out), 0, 255).astype(np.uint8)
+        scores += [psnr(out[i], frames[first + i]) for i in range(out.shape[0]) if i % every]
+    return float(np.mean(scores))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=str(RESULTS), help="folder for the JSON result")
+    args = ap.parse_args()
+    clips = {(c, r): read_video(clip_path(c), 0, FRAMES, parse_size(r, "resize") if r else None).frames
+             for c, r, _ in SETUPS}
+    names = [f"{c} k={k}" for c, _, k in SETUPS]
+    print(f"{'setting':36s} " + " ".join(f"{n:>12s}" for n in names))
+    rows, t0 = [], time.perf_counter()
+    for name, setting in SETTINGS.items():
+        vals = [round(teacher_psnr(clips[(c, r)], k, setting), 3) for c, r, k in SETUPS]
+        rows.append({"setting": name, "options": [[o, w] for o, w in setting], **dict(zip(names, vals))})
+        print(f"{name:36s} " + " ".join(f"{v:12.2f}" for v in vals), flush=True)
+    print(f"{time.perf_counter() - t0:.0f} s")
+    save_result(args.out, "guide_teacher", {"frames": f"0-{FRAMES - 1}", "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
