@@ -137,7 +137,7 @@ def test_bad_motion_options_are_one_line_errors():
                                   ("atom_start", 0.0, "--atom-start must be in (0, 1]"),
                                   ("time_bias", "x", "--time-bias must be one of all, first"),
                                   ("smooth_order", 3, "--smooth-order must be 1 or 2"),
-                                  ("guide", "flow", "--guide must be one of mci, off"),
+                                  ("guide", "flow", "--guide must be one of mci, mci2, off"),
                                   ("guide_weight", -0.5, "--guide-weight must be >= 0"),
                                   ("guide_split", 1, "--guide-split must be 0 (auto) or >= 2"),
                                   ("guide_share", 0.0, "--guide-share must be in (0, 1]")):
