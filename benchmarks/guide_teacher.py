@@ -57,9 +57,7 @@ def teacher_psnr(frames: np.ndarray, every: int, setting) -> float:
     count, scores = len(frames), []
     for first, last in spans_for(cfg, count):
         keys = [f for f in fitted_frames(cfg, count) if first <= f <= last]
-        out = sum(w * baselines.motion_frames(frames[keys], every, lead=True, options=o).astype(np.float32)
-                  for o, w in setting)
-        out = np.clip(np.round(out), 0, 255).astype(np.uint8)
+        out = baselines.mixed_motion_frames(frames[keys], every, setting, lead=True)
         scores += [psnr(out[i], frames[first + i]) for i in range(out.shape[0]) if i % every]
     return float(np.mean(scores))
 

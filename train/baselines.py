@@ -96,6 +96,12 @@ def motion_frames(keys: np.ndarray, split: int, lead: bool = False, options: str
     return np.stack(out[skip:skip + count])[:, :h0, :w0]
 
 
+def mixed_motion_frames(keys: np.ndarray, split: int, setting, lead: bool = False) -> np.ndarray:
+    """:func:`motion_frames` under each ``(options, weight)`` of ``setting``, their weighted mean as uint8."""
+    out = sum(w * motion_frames(keys, split, lead=lead, options=o).astype(np.float32) for o, w in setting)
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
 def minterpolate(frames: np.ndarray, every: int) -> np.ndarray:
     """ffmpeg's motion-compensated interpolation of key frames ``frames[0::every]`` back to every frame.
 

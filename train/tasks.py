@@ -38,11 +38,10 @@ def guide_targets(cfg: TrainConfig, keys: np.ndarray, frames: list[int]) -> tupl
     split = guide_split(cfg)
     if split == 0 or len(frames) < 2:
         return np.zeros((0, *keys.shape[1:]), np.uint8), []
-    from .baselines import MCI2_OPTIONS, motion_frames
+    from .baselines import MCI2_OPTIONS, mixed_motion_frames, motion_frames
 
-    if cfg.guide == "mci2":  # the weighted mean of two settings, rounded back to uint8
-        out = sum(w * motion_frames(keys, split, lead=True, options=o).astype(np.float32) for o, w in MCI2_OPTIONS)
-        out = np.clip(out.round(), 0, 255).astype(np.uint8)
+    if cfg.guide == "mci2":  # the weighted mean of two settings
+        out = mixed_motion_frames(keys, split, MCI2_OPTIONS, lead=True)
     else:
         out = motion_frames(keys, split, lead=True)
     step = (frames[-1] - frames[0]) / (len(frames) - 1)
