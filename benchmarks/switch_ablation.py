@@ -15,14 +15,12 @@ mean of its neighbours).
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 from pathlib import Path
 
 from slowmo_quality import step_profile, steps  # this folder is on sys.path when run as a script
 
 from actinr import engines
-from actinr.engines import decoder as decoder_module
 from actinr.engines import timeline
 
 
@@ -39,8 +37,8 @@ def main() -> None:
     for v in args.variants.split(","):
         warp, _, width = v.partition(":")
         width = float(width or timeline.SWITCH_BLEND)
-        decoder_module.switch_mix = functools.partial(timeline.switch_mix, width=width, warp=warp)
         with engines.open(args.bundle, backend="torch-cpu") as dec:
+            dec.switch_width, dec.switch_warp = width, warp
             prof = step_profile(steps(dec, dec.info.frames, True), spans, width, single)
         rows.append({"warp": warp, "width": width, **prof})
         print(f"{warp:5s} width {width:.1f}: largest across a switch {prof['largest_switch_step']:.3f} "

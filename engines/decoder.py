@@ -36,7 +36,7 @@ from .bias_inr import bias_at
 from .errors import ActinrError
 from .grid import FULL_VIEW, check_viewport, sample_grid
 from .manifest import PRECISIONS, Manifest
-from .timeline import frame_position, gop_for_frame, local_time, mix_uint8, switch_mix
+from .timeline import SWITCH_BLEND, SWITCH_WARP, frame_position, gop_for_frame, local_time, mix_uint8, switch_mix
 
 log = logging.getLogger("actinr")
 
@@ -110,6 +110,8 @@ class Decoder:
         self._inrs: dict[int, list[dict]] = {}
         self._plans: OrderedDict = OrderedDict()
         self.skipped: list[str] = []  # why auto passed over the faster backends (set by open)
+        # the GOP-switch window (engines/timeline.py switch_mix): benchmarks/switch_ablation.py varies them
+        self.switch_width, self.switch_warp = SWITCH_BLEND, SWITCH_WARP
 
     def __repr__(self) -> str:
         i = self.info
@@ -230,7 +232,9 @@ class Decoder:
         beyond the frame itself does not grow with the size (docs/measurements.md "Memory").
         """
         size = self.info.size if size is None else check_size(size)
-        mix = switch_mix(self.spans, self.frame_position(t)) if gop is None else None
+        mix = None
+        if gop is None:
+            mix = switch_mix(self.spans, self.frame_position(t), self.switch_width, self.switch_warp)
         if mix is not None:  # near a GOP switch: both GOPs, mixed (engines/timeline.py)
             jobs = [(mix.before, self.biases(mix.before, mix.t_before)),
                     (mix.after, self.biases(mix.after, mix.t_after))]

@@ -303,10 +303,9 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
             err = torch.cat([err[:, :nf], err[:, nf:] * trust], 1)
         if ng:  # fitted frames' MSE + guide_weight x in-between targets' MSE
             loss = (err.sum((0, 2)) / w.sum((0, 2)).clamp_min(1.0) * fw).sum()
-        elif shared is not None:
-            loss = (err * shared[None, :, None]).sum() / (w * shared[None, :, None]).sum().clamp_min(1.0)
-        else:
-            loss = err.sum() / w.sum().clamp_min(1.0)
+        else:  # pooled over the fitted frames, those shared with a neighbour GOP weighing --shared-weight
+            s = 1.0 if shared is None else shared[None, :, None]  # x 1.0 is exact: the same loss as without
+            loss = (err * s).sum() / (w * s).sum().clamp_min(1.0)
         if cfg.smooth > 0 and nf > 1:
             loss = loss + cfg.smooth * _roughness(model, nf, gen, device, cfg.smooth_order)
         opt.zero_grad(set_to_none=True)

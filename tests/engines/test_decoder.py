@@ -100,6 +100,29 @@ def test_gop_switch_mixes_both_gops(carphone_bundle):
     assert max(edge) < 0.5
 
 
+def test_decoder_switch_window_is_its_own_setting(carphone_bundle):
+    from actinr.engines.timeline import local_time, mix_uint8, switch_mix
+
+    dec = E.open(carphone_bundle, backend="torch-cpu")
+    fps, spans = dec.info.fps, dec.info.gops
+    f = 3.3  # outside the default 1-frame window, inside a 2-frame one
+    single = dec.render(f / fps)
+    dec.switch_width, dec.switch_warp = 2.0, "ease"
+    mix = switch_mix(spans, f, width=2.0, warp="ease")
+    t_a = (spans[0][0] + mix.t_before * (spans[0][1] - spans[0][0])) / fps
+    t_b = (spans[1][0] + mix.t_after * (spans[1][1] - spans[1][0])) / fps
+    assert local_time(spans[0], t_a * fps) == pytest.approx(mix.t_before)
+    a, b = dec.render(t_a, gop=0), dec.render(t_b, gop=1)
+    got = dec.render(f / fps)
+    # the same mix (local times through seconds and back may round the last bit: at most 1 grey level)
+    assert np.abs(got.astype(int) - mix_uint8(a, b, mix.weight).astype(int)).max() <= 1
+    assert not np.array_equal(got, single)  # the wider window changed the picture there
+    dec.switch_warp = "jump"
+    with pytest.raises(ValueError, match="warp"):
+        dec.render(f / fps)
+    dec.close()
+
+
 def test_switch_mix_rule():
     from actinr.engines.timeline import mix_uint8, switch_mix
 
