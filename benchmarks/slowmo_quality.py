@@ -37,7 +37,7 @@ import torch
 
 from actinr import engines
 from actinr.engines.media import parse_size
-from actinr.engines.timeline import SWITCH_BLEND, gop_for_frame
+from actinr.engines.timeline import SWITCH_BLEND, gop_for_frame, is_cut
 from actinr.export.exporter import ExportConfig, export_run
 from actinr.train import baselines, metrics
 from actinr.train.config import TrainConfig
@@ -84,16 +84,23 @@ def step_profile(profile: list, spans, width: float = SWITCH_BLEND, single: list
     ``width`` window around a shared frame) against the median step inside the GOPs; with ``single``, the
     same bundle's one-GOP-at-a-time profile, also against the motion at the same time (the one-GOP step
     there; the step over the shared frame itself, the jump, counts as the mean of its two neighbours)."""
-    shared = [a for a, _ in spans[1:]]
+    shared = [spans[g][0] for g in range(1, len(spans)) if not is_cut(spans, g)]
+    # a scene cut's step (in the middle of its gap) is the source's own change of scene: neither a switch nor
+    # motion inside a GOP
+    cuts = [(spans[g - 1][1] + spans[g][0]) / 2 for g in range(1, len(spans)) if is_cut(spans, g)]
     reach = width / 2 + STEP / 2
     near = [i for i, s in enumerate(profile) if any(a - reach <= s[1] and s[0] <= a + reach for a in shared)]
-    inside = [s[2] for i, s in enumerate(profile) if i not in near]
+    at_cut = {i for i, s in enumerate(profile) if any(s[0] <= c < s[1] for c in cuts)}
+    inside = [s[2] for i, s in enumerate(profile) if i not in near and i not in at_cut]
+    if not near:  # no GOP switch in the bundle (one GOP per scene)
+        return {"median_step": round(float(np.median(inside)), 3), "largest_switch_step": None, "ratio": None,
+                "largest_inside_step": round(max(inside), 3), "steps": len(profile), "cuts": len(cuts)}
     worst = max(near, key=lambda i: profile[i][2])
     median = float(np.median(inside))
     w = profile[worst]
     out = {"median_step": round(median, 3), "largest_switch_step": round(w[2], 3),
            "at": [round(w[0], 2), round(w[1], 2)], "ratio": round(w[2] / median, 2),
-           "largest_inside_step": round(max(inside), 3), "steps": len(profile)}
+           "largest_inside_step": round(max(inside), 3), "steps": len(profile), "cuts": len(cuts)}
     if single is not None:
         ref = [s[2] for s in single]
         for i, s in enumerate(single):
@@ -180,9 +187,12 @@ def main() -> None:
     for clip, s in result["switch"].items():
         for name in ("blended", "single_gop"):
             v = s[name]
+            if v["ratio"] is None:
+                print(f"  {clip:9s} {name:10s} no GOP switch (one GOP per scene)")
+                continue
             print(f"  {clip:9s} {name:10s} median step {v['median_step']:.3f}, largest across a switch "
                   f"{v['largest_switch_step']:.3f} (frames {v['at'][0]}-{v['at'][1]}): {v['ratio']:.2f}x "
-                  f"(target <= 1.5x); largest inside a GOP {v['largest_inside_step']:.3f}"
+                  f"(target <= 1.5x); largest inside a GOP {v['largest_inside_step']:.3f}, {v['cuts']} scene cut(s)"
                   + (f"; over the motion there {v['over_motion']:.2f}x (frames {v['over_motion_at'][0]}-"
                      f"{v['over_motion_at'][1]})" if "over_motion" in v else ""))
     print(f"\nmachine: {machine()}")

@@ -4,7 +4,8 @@ Layout (all integers little-endian; docs/bundle.md is the reference for readers
 in other languages)::
 
     0   8 bytes  magic  89 41 43 54 49 4E 52 0A  ("\\x89ACTINR\\n")
-    8   uint32   format version (1, or 2 when some bias tables are still: manifest bias.still)
+    8   uint32   format version (1; 2 when some bias tables are still: manifest bias.still; 3 when the GOPs
+                 have a scene cut)
     12  uint32   manifest length L in bytes
     16  32 bytes SHA-256 of the manifest bytes
     48  L bytes  manifest, UTF-8 JSON
@@ -58,7 +59,8 @@ from .manifest import (
 )
 
 MAGIC = b"\x89ACTINR\n"
-VERSION = 2  # the newest format this actinr reads; 2 added still bias tables (manifest bias.still)
+VERSION = 3  # the newest format this actinr reads; 2 added still bias tables (manifest bias.still), 3 scene cuts
+# (a GOP that starts after the frame the one before it ends: engines/timeline.py)
 HEADER = struct.Struct("<8sII32s")  # magic, version, manifest length, manifest SHA-256
 NUMPY = {name: np.dtype(name).newbyteorder("<") for name in DTYPES}
 MAX_MANIFEST = 64 << 20  # a manifest is kilobytes; refuse absurd lengths before reading them
@@ -134,7 +136,9 @@ class BundleWriter:
             offset += len(data)
         table = [s.to_json() for s in entries]
         # The oldest version that holds the content, so older readers keep reading what they can.
-        version = 2 if self.content.get("bias", {}).get("still") else 1
+        gops = self.content.get("gops") or []
+        cut = any(b["first"] > a["last"] for a, b in zip(gops, gops[1:]))
+        version = 3 if cut else 2 if self.content.get("bias", {}).get("still") else 1
         text = json.dumps(header_json(self.content, table, version), indent=1, sort_keys=False).encode()
         head = HEADER.pack(MAGIC, version, len(text), hashlib.sha256(text).digest()) + text
         out = bytearray(head + bytes(_align(len(head)) - len(head)))

@@ -150,12 +150,14 @@ class Decoder:
         return frame_position(t, self.info.fps, self.info.frames)
 
     def locate(self, t: float, gop: int | None = None) -> tuple[int, float]:
-        """Seconds -> (GOP, local time in [0, 1]); ``gop`` forces a GOP that contains the time."""
+        """Seconds -> (GOP, local time in [0, 1]); ``gop`` forces a GOP that contains the time (or that holds
+        its picture there, in a scene cut's gap)."""
         f = self.frame_position(t)
+        own = gop_for_frame(self.spans, f)
         if gop is None:
-            gop = gop_for_frame(self.spans, f)
+            gop = own
         elif not (isinstance(gop, (int, np.integer)) and 0 <= gop < len(self.spans)
-                  and self.spans[gop][0] <= f <= self.spans[gop][1]):
+                  and (self.spans[gop][0] <= f <= self.spans[gop][1] or gop == own)):
             raise ActinrError(f"GOP {gop!r} does not contain frame position {f:g} "
                               f"(GOPs: {', '.join(f'{g}: {a}-{b}' for g, (a, b) in enumerate(self.spans))})")
         return int(gop), local_time(self.spans[gop], f)

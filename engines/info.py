@@ -33,14 +33,16 @@ def describe(bundle: B.Bundle, sections: bool = False) -> str:
     m = bundle.manifest
     src, lay, model, bias = m.source, m.layout, m.model, m.bias
     per_gop = sum(math.prod(s) for s in model.stored_shapes(lay.count))
-    spans = ", ".join(f"{g.first}-{g.last}" for g in m.gops)
+    # a scene cut (a GOP starting after the frame the one before ends) shows as " | " instead of ", "
+    spans = "".join((" | " if g in m.cuts else ", ") * (g > 0) + f"{s.first}-{s.last}" for g, s in enumerate(m.gops))
     layers = model.layers
     lines = [
         f"{bundle.path}: actinr bundle v{bundle.version}, {_size(bundle.size)}, {m.producer or '?'}"
         + (f", {m.created}" if m.created else ""),
         f"clip       {src.name}: {src.width}x{src.height}, {src.fps:.3f} fps, {src.frames} frames "
         f"({(src.frames - 1) / src.fps:.2f} s) from source frame {src.start}",
-        f"GOPs       {len(m.gops)}: frames {spans}",
+        f"GOPs       {len(m.gops)}: frames {spans}"
+        + (f" ({len(m.cuts)} scene cut{'s' * (len(m.cuts) > 1)}, at '|')" if m.cuts else ""),
         f"patches    {lay.count} ({lay.nx}x{lay.ny}) of {lay.patch} px, overlap {lay.overlap}",
         f"model      WIRE-2D MLP per patch, h {model.hidden}, {layers} hidden layer{'s' * (layers > 1)}, "
         f"w0 {model.w0:g}, s0 {model.s0:g}; {per_gop:,} weights per GOP",

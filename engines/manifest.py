@@ -8,7 +8,8 @@ ActINR content, :class:`Manifest`:
     source      Source     the clip: name, size, fps, frame count, first source frame
     patch       PatchLayout (engines/grid.py) stored as size, overlap and, for readers, nx, ny, count
     model       Model      the patch MLP: width, depth, activation constants; owns every shape
-    gops        Gop...     frame spans, each continuing the one before on a shared frame
+    gops        Gop...     frame spans, each continuing the one before on a shared frame, or after a gap (a
+                           scene cut: engines/timeline.py)
     precision   "fp32" | "fp16" (how the weights are stored)
     bias        Bias       the baked tables' rate, dtype and interpolation; the embedded bias-INR's sizes
     training, export, producer, created   informational, never refused
@@ -396,6 +397,11 @@ class Manifest:
     def patches(self) -> int:
         return self.layout.count
 
+    @property
+    def cuts(self) -> list[int]:
+        """GOPs that start a new scene (after a gap: engines/timeline.py)."""
+        return [g for g in range(1, len(self.gops)) if self.gops[g].first > self.gops[g - 1].last]
+
     def table_rows(self, g: int, module: int = 0) -> int:
         """Rows of GOP ``g``'s baked bias table of ``module`` (1 for a module whose biases stay still)."""
         if module in self.bias.still:
@@ -496,7 +502,7 @@ def _gops(top: _Fields, frames: int) -> tuple[Gop, ...]:
             raise top.fail(f"manifest GOP {g} is not an object")
         f = _Fields(top.path, span, f"manifest GOP {g}")
         first, last = f.integer("first"), f.integer("last")
-        if first != prev or last < first or (last == first and len(spans) > 1):
+        if first < prev or (g == 0 and first != 0) or last < first or (last == first and len(spans) > 1):
             raise top.fail(f"manifest GOP {g} ({first}-{last}) does not continue the GOP before it")
         gops.append(Gop(first, last))
         prev = last

@@ -6,6 +6,13 @@ there (the later one); positions before the first or after the last frame
 clamp. Inside a GOP the bias-INR takes the local time ``(f - first) / (last - first)``
 in [0, 1]. Times in seconds become frame positions with :func:`frame_position`.
 
+Scene cuts: where a GOP starts after the frame the GOP before it ends (a gap
+``last < f < first``: the clip cuts to another scene somewhere between two
+fitted frames, train/scenes.py), no GOP is fitted across the gap. Each scene
+holds its picture, the earlier up to and including the middle of the gap and
+the later after it -- a hard cut, as the source has, never a cross-dissolve
+of two unrelated pictures -- and no switch blend is made there.
+
 GOP switches are blended: both GOPs were fitted to the shared frame, but each
 only up to its fitting error, so switching from one to the other in a single
 step shows a jump (a shimmer once per GOP in slow motion). Within
@@ -40,11 +47,18 @@ class Mix:
         return self.before + 1
 
 
+def is_cut(spans: list[tuple[int, int]], g: int) -> bool:
+    """True if GOP ``g`` starts a new scene: it begins after the frame GOP ``g - 1`` ends on."""
+    return 0 < g < len(spans) and spans[g][0] > spans[g - 1][1]
+
+
 def gop_for_frame(spans: list[tuple[int, int]], f: float) -> int:
     """Index of the GOP that renders continuous frame position ``f``."""
     for g, (_, last) in enumerate(spans):
         if f < last:
             return g
+        if is_cut(spans, g + 1) and f <= (last + spans[g + 1][0]) / 2.0:
+            return g  # in a scene cut's gap: the earlier scene holds up to the middle
     return len(spans) - 1
 
 
@@ -73,7 +87,7 @@ def switch_mix(spans: list[tuple[int, int]], f: float, width: float = SWITCH_BLE
     half = width / 2.0
     for g in range(1, len(spans)):
         shared = spans[g][0]
-        if half > 0 and abs(f - shared) < half:
+        if half > 0 and abs(f - shared) < half and not is_cut(spans, g):
             weight = (f - (shared - half)) / width
             if warp == "ease":
                 fa, fb = shared - half * (1.0 - weight) ** 2, shared + half * weight ** 2

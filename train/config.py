@@ -15,7 +15,8 @@ GUIDES = ("mci", "mci2", "off")
 LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine": 0.0, "atom_warmup": 0.0,
           "atom_start": 0.25,
           "guide": "off", "guide_weight": 0.5, "guide_split": 0,
-          "guide_share": 1.0, "guide_gate": 0.0, "shared_weight": 1.0}
+          "guide_share": 1.0, "guide_gate": 0.0, "guide_motion": 0.0, "shared_weight": 1.0, "scene_cut": 0.0,
+          "gop_shift": 0}
 
 
 @dataclass
@@ -65,9 +66,21 @@ class TrainConfig:
                                 "and a patch's guide weight is its gain over blending in dB divided by this "
                                 "(capped at 1), so patches where motion compensation does not beat a cross-fade "
                                 "are left to the model (0: off, every patch weighs 1)", metavar="DB")
+    guide_motion: float = option(1.0, "trust the in-between targets per patch by the motion they show: a patch "
+                                  "whose targets depart from a cross-fade of the fitted frames by less than this many "
+                                  "grey levels (mean absolute difference) is left to the model's own interpolation, "
+                                  "by twice as much or more it follows them fully, linearly between (0: off)",
+                                  metavar="LEVELS")
     shared_weight: float = option(1.0, "loss weight of a GOP's fitted frames that it shares with the GOP before or "
                                    "after it, against 1 for the others: higher makes the two GOPs agree better "
                                    "there, so the switch between them is smaller", metavar="W")
+    gop_shift: int = option(2, "fitted frames a switch between two GOPs may move, from its place every --gop "
+                             "frames, to land where the picture changes least (a switch is least visible there; 0: "
+                             "fixed)", metavar="N")
+    scene_cut: float = option(0.1, "scene cuts: an interval between fitted frames whose mean absolute difference "
+                               "(0..1) is above this, and above each neighbouring interval's by as much again, is a "
+                               "cut: no GOP is fitted across it and playback cuts hard in the middle of it instead of "
+                               "cross-dissolving two scenes (0: off)", metavar="DIFF")
     lr: float = option(5e-3, "Adam learning rate at the start of each GOP")
     lr_decay: float = option(0.1, "factor the learning rate decays by over a GOP's iterations")
     batch: int = option(128, "random pixels per patch and frame in each step")
@@ -131,7 +144,10 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(cfg.guide_split == 0 or cfg.guide_split >= 2, "--guide-split", "0 (auto) or >= 2", cfg.guide_split)
     _check(0 < cfg.guide_share <= 1, "--guide-share", "in (0, 1]", cfg.guide_share)
     _check(cfg.guide_gate >= 0, "--guide-gate", ">= 0", cfg.guide_gate)
+    _check(cfg.guide_motion >= 0, "--guide-motion", ">= 0", cfg.guide_motion)
     _check(cfg.shared_weight > 0, "--shared-weight", "> 0", cfg.shared_weight)
+    _check(cfg.gop_shift >= 0, "--gop-shift", ">= 0", cfg.gop_shift)
+    _check(0 <= cfg.scene_cut <= 1, "--scene-cut", "in [0, 1]", cfg.scene_cut)
     _check(0 < cfg.lr_decay <= 1, "--lr-decay", "in (0, 1]", cfg.lr_decay)
     _check(cfg.batch >= 1, "--batch", ">= 1", cfg.batch)
     _check(cfg.every >= 2, "--every", ">= 2", cfg.every)

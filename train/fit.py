@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -43,8 +44,9 @@ from .config import TrainConfig, auto_patch
 from .model import GOPModel
 from .motion import acceleration_penalty, velocity_penalty
 from .run import GopResult, ResumePoint, Run, RunLock, RunSource, load_tensors, option_changes, save_tensors
-from .tasks import fitted_frames, guide_targets, guide_trust, spans_for, training_targets
-from .video import clip_info, read_video
+from .scenes import find_cuts, key_differences
+from .tasks import fitted_frames, guide_targets, guide_trust, motion_trust, spans_for, training_targets
+from .video import clip_info, frames_at, read_video
 
 
 class Interrupted(Exception):
@@ -123,7 +125,13 @@ def new_run(cfg: TrainConfig, out: Path, pixels: bool = True) -> tuple[Run, obje
     if cfg.task == "interp" and count <= cfg.every:
         raise ActinrError(f"--task interp --every {cfg.every} needs more than {cfg.every} frames, got {count}")
     source = RunSource(str(Path(cfg.source).resolve()), w, h, clip.fps, clip.total, cfg.start, count)
-    run = Run(out, cfg, source, cfg.patch or auto_patch(w, h), spans_for(cfg, count), fitted_frames(cfg, count))
+    keys = fitted_frames(cfg, count)
+    cuts, diffs = [], None
+    if (cfg.scene_cut > 0 or cfg.gop_shift > 0) and len(keys) > 2:
+        frames = clip.frames[keys] if pixels else frames_at(cfg.source, cfg.start, keys, resize)
+        diffs = key_differences(frames)
+        cuts = find_cuts(diffs, cfg.scene_cut)
+    run = Run(out, cfg, source, cfg.patch or auto_patch(w, h), spans_for(cfg, count, cuts, diffs), keys)
     _ = run.layout  # validates patch and overlap before anything is written
     return run, clip
 
@@ -255,14 +263,16 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
         g_tgt = torch.from_numpy(img).view(len(times), -1, 3)[:, pixel].permute(1, 0, 2, 3).to(device)
         g_tgt = g_tgt.float().div_(255.0).reshape(p, len(times) * k, 3)  # (P, G*K, 3)
         fw = torch.cat([torch.full((nf,), 1.0 / nf), torch.full((ng,), cfg.guide_weight / ng)]).to(device)
-        gate = guide_trust(cfg, key_img, pixel.numpy(), loss_weight.cpu().numpy())
-        if gate is not None:
-            trust = torch.from_numpy(gate)[:, None, None].to(device)
+        gates = [guide_trust(cfg, key_img, pixel.numpy(), loss_weight.cpu().numpy()),
+                 motion_trust(cfg, key_img, frames, img, times, pixel.numpy(), loss_weight.cpu().numpy())]
+        gates = [v for v in gates if v is not None]
+        if gates:
+            trust = torch.from_numpy(np.prod(gates, 0))[:, None, None].to(device)
     shared = None  # (F,) loss weights of the fitted frames, the ones shared with a neighbour GOP higher
     if cfg.shared_weight != 1.0 and nf > 1:
         shared = torch.ones(nf)
-        shared[0] = cfg.shared_weight if g > 0 and frames[0] == first else 1.0
-        shared[-1] = cfg.shared_weight if g + 1 < len(run.spans) and frames[-1] == last else 1.0
+        shared[0] = cfg.shared_weight if g > 0 and frames[0] == first == run.spans[g - 1][1] else 1.0
+        shared[-1] = cfg.shared_weight if g + 1 < len(run.spans) and frames[-1] == last == run.spans[g + 1][0] else 1.0
         shared = shared.to(device)
         if ng:
             fw[:nf] *= shared

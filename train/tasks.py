@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from .config import TrainConfig
-from .gop import gop_spans
+from .gop import gop_spans, still_boundaries
+from .scenes import scenes
 
 
 def fitted_frames(cfg: TrainConfig, count: int) -> list[int]:
@@ -16,12 +17,21 @@ def fitted_frames(cfg: TrainConfig, count: int) -> list[int]:
     return list(range(count))
 
 
-def spans_for(cfg: TrainConfig, count: int) -> list[tuple[int, int]]:
-    """GOP spans in frames; for interp they are laid out over the fitted frames, so GOPs meet on one."""
-    if cfg.task == "interp":
-        keys = fitted_frames(cfg, count)
-        return [(keys[a], keys[b]) for a, b in gop_spans(len(keys), cfg.gop)]
-    return gop_spans(count, cfg.gop)
+def spans_for(cfg: TrainConfig, count: int, cuts: list[int] = (), diffs: list[float] | None = None
+              ) -> list[tuple[int, int]]:
+    """GOP spans in frames, laid out over the fitted frames (for interp, so GOPs meet on one), scene by
+    scene: ``cuts`` are the intervals between fitted frames ``i`` and ``i + 1`` that cut to another scene
+    (train/scenes.py), where a GOP ends and the next starts one fitted frame later. With ``diffs`` (the
+    change between consecutive fitted frames, train/scenes.py) and ``--gop-shift``, each switch between
+    two GOPs of a scene moves to the stillest fitted frame nearby (train/gop.py ``still_boundaries``)."""
+    keys = fitted_frames(cfg, count)
+    out = []
+    for first, last in scenes(len(keys), list(cuts)):
+        spans = gop_spans(last - first + 1, cfg.gop)
+        if diffs is not None:
+            spans = still_boundaries(spans, diffs[first:last], cfg.gop_shift)
+        out += [(keys[first + a], keys[first + b]) for a, b in spans]
+    return out
 
 
 def guide_split(cfg: TrainConfig) -> int:
@@ -78,6 +88,29 @@ def guide_trust(cfg: TrainConfig, keys: np.ndarray, pixel: np.ndarray, weight: n
     n = weight.sum(1).clip(1.0, None)
     gain = 10.0 * np.log10((blend / n + floor) / (mci / n + floor))
     return np.clip(gain / cfg.guide_gate, 0.0, 1.0).astype(np.float32)
+
+
+def motion_trust(cfg: TrainConfig, keys: np.ndarray, frames: list[int], img: np.ndarray, times: list[float],
+                 pixel: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+    """Per-patch weight in [0, 1] of the in-between targets by the motion they show (``--guide-motion L``):
+    ``d``, the mean absolute difference in grey levels between the targets ``img`` (G, H, W, 3) at ``times``
+    and blending the fitted frames ``keys`` (numbers ``frames``) there, gives ``d / L - 1`` clipped to [0, 1]:
+    0 up to L levels, 1 from 2 L. Where motion compensation changes little that a cross-fade would not
+    (minterpolate's colour conversion alone departs by about half a level), the model's own interpolation
+    decides; where it moves things, the model follows it.
+    ``pixel`` (P, K) indexes a patch's pixels in the flattened frame, ``weight`` (P, K) their loss weights.
+    None: every patch weighs 1."""
+    if cfg.guide_motion <= 0 or not times:
+        return None
+    step = (frames[-1] - frames[0]) / (len(frames) - 1)
+    diff = np.zeros(keys.shape[1:3], np.float64)
+    for target, t in zip(img, times):
+        x = (t - frames[0]) / step
+        i = min(int(x), len(keys) - 2)
+        fade = (1.0 - (x - i)) * keys[i].astype(np.float32) + (x - i) * keys[i + 1].astype(np.float32)
+        diff += np.abs(target.astype(np.float32) - fade).mean(-1)
+    moved = (diff.reshape(-1)[pixel] * weight).sum(1) / weight.sum(1).clip(1.0, None) / len(times)
+    return np.clip(moved / cfg.guide_motion - 1.0, 0.0, 1.0).astype(np.float32)
 
 
 def inpaint_mask(cfg: TrainConfig, width: int, height: int) -> np.ndarray:

@@ -109,6 +109,29 @@ def clip_info(path, start: int = 0, frames: int | None = None, resize: tuple[int
     return _Info(np.zeros((count, 0)), fps, str(p), start, total, tuple(resize) if resize else size)
 
 
+def frames_at(path, start: int, wanted: list[int], resize: tuple[int, int] | None = None):
+    """Yield frames ``start + i`` for ``i`` in ``wanted`` (ascending), each (H, W, 3) uint8 as :func:`read_video`
+    returns it, decoding the clip once and holding one frame at a time (a parallel run's driver looks for
+    scene cuts this way without reading the clip into memory)."""
+    p, want = Path(path), set(wanted)
+    if p.is_dir() or p.suffix.lower() in IMAGE_SUFFIXES:
+        files = _image_files(p) if p.is_dir() else [p]
+        source = (_read_image(files[start + i]) for i in wanted)
+    else:
+        def decoded():
+            with _video(p) as (container, stream, _):
+                for i, frame in enumerate(container.decode(stream)):
+                    if i - start in want:
+                        yield frame.to_ndarray(format="rgb24")
+                    if i - start >= wanted[-1]:
+                        return
+        source = decoded()
+    for frame in source:
+        if resize is not None and tuple(resize) != (frame.shape[1], frame.shape[0]):
+            frame = resize_frames(frame[None], resize)[0]
+        yield frame
+
+
 @dataclass
 class _Info(Clip):
     """A :class:`Clip` without pixels (:func:`clip_info`)."""

@@ -41,6 +41,8 @@ def parse(header, sections):
     (lambda h: h["gops"].append("GOP"), "manifest GOP 2 is not an object"),
     (lambda h: h["gops"][0].update(last=-1), "manifest GOP 0 last must be an integer >= 0, got -1"),
     (lambda h: h.update(gops=[]), "manifest has no GOP list"),
+    (lambda h: h["gops"][0].update(first=1), "manifest GOP 0 (1-"),  # the first GOP starts at frame 0
+    (lambda h: h["gops"][1].update(first=h["gops"][0]["last"] - 1), "does not continue the GOP before it"),
     (lambda h: h.update(model=[1]), "manifest has no 'model' object"),
 ])
 def test_one_line_messages_say_the_field_expected_and_got(real, edit, message):

@@ -196,9 +196,6 @@ def test_cpu_run_speedups_and_table_agree_with_the_json(cpu_run):
         assert [float(c) for c in cols[4:10]] == pytest.approx(
             [d["mean_ms"], d["p50_ms"], d["p95_ms"], d["p99_ms"], d["max_ms"], d["fps"]], abs=0.06)
         assert float(cols[10].rstrip("x")) == pytest.approx(row["speedup"], abs=0.06)
-    # the larger frame takes longer with the same backend
-    rows = {(row["backend"], row["size"]): row["decode"]["mean_ms"] for row in r["rows"]}
-    assert rows[("torch-cpu", "176x144")] > rows[("torch-cpu", "96x80")]
     assert any(line.startswith("176x144: fastest torch-cpu (fp32)") for line in r["summary"])
     assert f"wrote {r['bundle']['path']}" not in out and out.rstrip().endswith("r.png")
 

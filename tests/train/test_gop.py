@@ -41,3 +41,21 @@ def test_boundary_frame_goes_to_the_later_gop():
 def test_bad_gop():
     with pytest.raises(ActinrError, match="--gop"):
         gop_spans(10, 1)
+
+
+def test_switches_move_to_the_stillest_frame_nearby():
+    from actinr.train.gop import still_boundaries
+
+    spans = gop_spans(28, 10)  # (0, 9), (9, 18), (18, 27)
+    diffs = [0.05] * 27
+    diffs[6] = diffs[7] = 0.01  # frame 7 is still on both sides
+    diffs[19] = diffs[20] = 0.02  # frame 20 too, a little less so
+    diffs[16] = diffs[17] = 0.015  # frame 17 more so, but its neighbour 16 is also within reach of 18
+    assert still_boundaries(spans, diffs, 2) == [(0, 7), (7, 17), (17, 27)]
+    assert still_boundaries(spans, diffs, 0) == spans  # off
+    assert still_boundaries(spans, [0.05] * 27, 2) == spans  # all alike: ties stay where they were
+    # a GOP keeps at least half its length: frames 2-4 are still alike, 2 and 3 would leave GOP 0 under 4 steps
+    diffs = [0.05] * 27
+    diffs[1:5] = [0.0] * 4
+    assert still_boundaries(spans, diffs, 8)[0] == (0, 4)
+    assert still_boundaries([(0, 9)], diffs, 2) == [(0, 9)]  # one GOP: nothing to move

@@ -22,7 +22,8 @@ needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
 
 def tiny(carphone, **kw):
     """7 frames at 32x24 in 3 GOPs (0-2, 2-4, 4-6), hidden width 4, a few steps: seconds per GOP."""
-    kw = {"frames": 7, "gop": 3, "resize": "32x24", "hidden": 4, "iters": 15, "batch": 16, "compile": False, **kw}
+    kw = {"frames": 7, "gop": 3, "resize": "32x24", "hidden": 4, "iters": 15, "batch": 16, "compile": False,
+          "gop_shift": 0, **kw}
     return TrainConfig(source=str(carphone), **kw)
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from actinr.engines.errors import ActinrError
 from actinr.train import baselines
 from actinr.train.config import TrainConfig
 from actinr.train.evaluate import evaluate
 from actinr.train.fit import train
-from actinr.train.tasks import guide_check, guide_split, guide_targets, guide_trust
+from actinr.train.tasks import guide_check, guide_split, guide_targets, guide_trust, motion_trust
 
 # dB above blending the two neighbouring fitted frames (measured 0.86 on this machine: docs/measurements.md)
 MARGIN = 0.5
@@ -126,6 +128,26 @@ def test_guide_trust_follows_the_leave_one_out_check():
     # off (the default), or fewer than three fitted frames (nothing to leave out): every patch weighs 1
     assert guide_trust(TrainConfig(), keys, quarters, ones) is None
     assert guide_trust(TrainConfig(guide_gate=1.0), keys[:2], quarters, ones) is None
+
+
+def test_motion_trust_is_the_targets_departure_from_a_cross_fade():
+    keys = np.zeros((3, 8, 8, 3), np.uint8)
+    keys[1], keys[2] = 40, 80  # frames 0, 4, 8: a fade; the cross-fade at 2 and 6 is 20 and 60
+    img = np.stack([np.full((8, 8, 3), 20, np.uint8), np.full((8, 8, 3), 60, np.uint8)])
+    img[0, :4] += 6  # the top half of the first target departs from the fade by 6 levels
+    pixel = np.stack([np.arange(32), np.arange(32, 64)])  # patches: top half, bottom half
+    ones = np.ones(pixel.shape, np.float32)
+    cfg = TrainConfig(task="interp", every=4, guide_motion=2.0)
+    trust = motion_trust(cfg, keys, [0, 4, 8], img, [2.0, 6.0], pixel, ones)
+    assert trust == pytest.approx([0.5, 0.0])  # top: (6 + 0) / 2 targets = 3 levels: 3 / 2 - 1; bottom: none
+    cfg = TrainConfig(task="interp", every=4, guide_motion=1.0)
+    assert motion_trust(cfg, keys, [0, 4, 8], img, [2.0, 6.0], pixel, ones) == pytest.approx([1.0, 0.0])  # capped
+    cfg = TrainConfig(task="interp", every=4, guide_motion=3.0)
+    assert motion_trust(cfg, keys, [0, 4, 8], img, [2.0, 6.0], pixel, ones) == pytest.approx([0.0, 0.0])  # below L
+    off = TrainConfig(guide_motion=0.0)
+    assert motion_trust(off, keys, [0, 4, 8], img, [2.0, 6.0], pixel, ones) is None  # off: every patch weighs 1
+    with pytest.raises(ActinrError, match="--guide-motion must be >= 0"):
+        TrainConfig(guide_motion=-1.0).validate()
 
 
 def test_guided_fit_moves_the_square_between_fitted_frames(tmp_path):
