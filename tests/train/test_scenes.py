@@ -108,8 +108,11 @@ def test_a_clip_with_a_cut_trains_exports_and_plays_a_hard_cut(tmp_path, capsys)
     assert load_bundle(tmp_path / "m.engine").version == 3
     engines_main(["info", str(tmp_path / "m.engine")])
     assert "GOPs       2: frames 0-5 | 6-11 (1 scene cut, at '|')" in capsys.readouterr().out
-    # --scene-cut 0: one GOP layout over the whole clip, as before
+    # --scene-cut 0: one GOP layout over the whole clip; the switch then moves off the cut (--gop-shift) ...
     off = new_run(TrainConfig(source=cfg.source, gop=6, scene_cut=0.0), tmp_path / "y", pixels=True)[0]
+    assert off.spans == [(0, 4), (4, 11)]
+    # ... or stays on it, as before both options
+    off = new_run(TrainConfig(source=cfg.source, gop=6, scene_cut=0.0, gop_shift=0), tmp_path / "y")[0]
     assert off.spans == [(0, 5), (5, 11)]
 
 
