@@ -92,15 +92,13 @@ def step_profile(profile: list, spans, width: float = SWITCH_BLEND, single: list
     near = [i for i, s in enumerate(profile) if any(a - reach <= s[1] and s[0] <= a + reach for a in shared)]
     at_cut = {i for i, s in enumerate(profile) if any(s[0] <= c < s[1] for c in cuts)}
     inside = [s[2] for i, s in enumerate(profile) if i not in near and i not in at_cut]
-    if not near:  # no GOP switch in the bundle (one GOP per scene)
-        return {"median_step": round(float(np.median(inside)), 3), "largest_switch_step": None, "ratio": None,
-                "largest_inside_step": round(max(inside), 3), "steps": len(profile), "cuts": len(cuts)}
-    worst = max(near, key=lambda i: profile[i][2])
     median = float(np.median(inside))
-    w = profile[worst]
-    out = {"median_step": round(median, 3), "largest_switch_step": round(w[2], 3),
-           "at": [round(w[0], 2), round(w[1], 2)], "ratio": round(w[2] / median, 2),
+    out = {"median_step": round(median, 3), "largest_switch_step": None, "ratio": None,
            "largest_inside_step": round(max(inside), 3), "steps": len(profile), "cuts": len(cuts)}
+    if not near:  # no GOP switch in the bundle (one GOP per scene)
+        return out
+    w = profile[max(near, key=lambda i: profile[i][2])]
+    out.update(largest_switch_step=round(w[2], 3), at=[round(w[0], 2), round(w[1], 2)], ratio=round(w[2] / median, 2))
     if single is not None:
         ref = [s[2] for s in single]
         for i, s in enumerate(single):

@@ -57,6 +57,7 @@ from .manifest import (
     parse_header,
     weight_name,
 )
+from .timeline import is_cut
 
 MAGIC = b"\x89ACTINR\n"
 VERSION = 3  # the newest format this actinr reads; 2 added still bias tables (manifest bias.still), 3 scene cuts
@@ -136,8 +137,8 @@ class BundleWriter:
             offset += len(data)
         table = [s.to_json() for s in entries]
         # The oldest version that holds the content, so older readers keep reading what they can.
-        gops = self.content.get("gops") or []
-        cut = any(b["first"] > a["last"] for a, b in zip(gops, gops[1:]))
+        spans = [(g["first"], g["last"]) for g in self.content.get("gops") or []]
+        cut = any(is_cut(spans, g) for g in range(1, len(spans)))
         version = 3 if cut else 2 if self.content.get("bias", {}).get("still") else 1
         text = json.dumps(header_json(self.content, table, version), indent=1, sort_keys=False).encode()
         head = HEADER.pack(MAGIC, version, len(text), hashlib.sha256(text).digest()) + text

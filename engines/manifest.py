@@ -35,6 +35,7 @@ from .bias import INTERPOLATIONS, table_length
 from .errors import ActinrError
 from .grid import PatchLayout
 from .patch_mlp import layer_shapes, stored_shapes
+from .timeline import is_cut
 
 FORMAT = "actinr-bundle"
 ALIGN = 64  # sections start at multiples of this from the data area
@@ -400,7 +401,7 @@ class Manifest:
     @property
     def cuts(self) -> list[int]:
         """GOPs that start a new scene (after a gap: engines/timeline.py)."""
-        return [g for g in range(1, len(self.gops)) if self.gops[g].first > self.gops[g - 1].last]
+        return [g for g in range(1, len(self.gops)) if is_cut(self.spans, g)]
 
     def table_rows(self, g: int, module: int = 0) -> int:
         """Rows of GOP ``g``'s baked bias table of ``module`` (1 for a module whose biases stay still)."""

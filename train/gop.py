@@ -49,14 +49,14 @@ def still_boundaries(spans: list[tuple[int, int]], diffs: list[float], reach: in
         return spans
     step = max(spans[0][1] - spans[0][0], 1)
     least = max(1, step // 2)
-    cuts, prev = [], spans[0][0]
+    ends, prev = [], spans[0][0]  # where each GOP but the last now ends (and the next starts)
     for g in range(len(spans) - 1):
         nominal, after = spans[g][1], spans[g + 1][1]
         lo, hi = max(nominal - reach, prev + least), min(nominal + reach, after - least)
         if lo > hi:
-            cuts.append(nominal)
+            ends.append(nominal)
         else:
-            cuts.append(min(range(lo, hi + 1), key=lambda c: (max(diffs[c - 1], diffs[c]), abs(c - nominal))))
-        prev = cuts[-1]
-    edges = [spans[0][0], *cuts, spans[-1][1]]
+            ends.append(min(range(lo, hi + 1), key=lambda c: (max(diffs[c - 1], diffs[c]), abs(c - nominal))))
+        prev = ends[-1]
+    edges = [spans[0][0], *ends, spans[-1][1]]
     return list(zip(edges[:-1], edges[1:]))
