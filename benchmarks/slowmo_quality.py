@@ -173,10 +173,11 @@ def main() -> None:
                 if k == 2:
                     with engines.open(bundle, backend="torch-cpu") as dec:
                         mixed, single = steps(dec, dec.info.frames, True), steps(dec, dec.info.frames, False)
-                        spans = dec.info.gops
+                        spans, width, warp = dec.info.gops, dec.switch_width, dec.switch_warp
                     result["switch"][clip] = {"bundle": f"{clip} k=2", "gops": row["gops"],
-                                              "blended": step_profile(mixed, spans, single=single),
-                                              "single_gop": step_profile(single, spans)}
+                                              "window": {"width": width, "warp": warp},
+                                              "blended": step_profile(mixed, spans, width, single=single),
+                                              "single_gop": step_profile(single, spans, width)}
             result["clips"][clip] = rows
             print_table(clip, rows)
     finally:
@@ -188,7 +189,8 @@ def main() -> None:
             if v["ratio"] is None:
                 print(f"  {clip:9s} {name:10s} no GOP switch (one GOP per scene)")
                 continue
-            print(f"  {clip:9s} {name:10s} median step {v['median_step']:.3f}, largest across a switch "
+            print(f"  {clip:9s} {name:10s} (window: {s['window']['warp']}, {s['window']['width']:g} frames) "
+                  f"median step {v['median_step']:.3f}, largest across a switch "
                   f"{v['largest_switch_step']:.3f} (frames {v['at'][0]}-{v['at'][1]}): {v['ratio']:.2f}x "
                   f"(target <= 1.5x); largest inside a GOP {v['largest_inside_step']:.3f}, {v['cuts']} scene cut(s)"
                   + (f"; over the motion there {v['over_motion']:.2f}x (frames {v['over_motion_at'][0]}-"

@@ -28,7 +28,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("bundle")
     ap.add_argument("--variants", default="hold:1,ease:1,hold:2,ease:2",
-                    help="comma-separated WARP:WIDTH (warp: hold or ease; width in frames)")
+                    help="comma-separated WARP:WIDTH (warp: hold, ease or through; width in frames)")
     ap.add_argument("--json", help="write the rows here")
     args = ap.parse_args()
     with engines.open(args.bundle, backend="torch-cpu") as dec:

@@ -3,9 +3,10 @@
 The export stage evaluates each GOP's bias-INR at ``K = rate * (last - first) + 1``
 evenly spaced local times ``t_k = k / (K - 1)`` (``rate`` samples per frame
 interval, frames included) and stores one table ``(K, P, width)`` per biased
-module. A player reconstructs the biases at any local time ``t`` in [0, 1] as a
-weighted sum of a few table rows; :func:`taps` gives those rows and weights, so
-the same arithmetic serves numpy arrays and torch tensors on any device.
+module. A player reconstructs the biases at any local time ``t`` in [0, 1] (and a
+little past either end, where a GOP switch mixes two GOPs) as a weighted sum of
+a few table rows; :func:`taps` gives those rows and weights, so the same
+arithmetic serves numpy arrays and torch tensors on any device.
 
 Interpolation is ``linear`` (2 rows) or ``cubic`` (Catmull-Rom, 4 rows; at the
 ends the missing neighbour is extrapolated quadratically,
@@ -35,17 +36,22 @@ def sample_times(rows: int) -> np.ndarray:
     return np.linspace(0.0, 1.0, rows) if rows > 1 else np.zeros(1)
 
 
+EXTRAPOLATE = 0.5  # local time a table may be extrapolated past either end (a GOP switch renders both GOPs there)
+
+
 def taps(rows: int, t: float, method: str = "cubic") -> list[tuple[int, float]]:
     """(row, weight) pairs whose weighted sum of table rows is the bias at local time ``t``.
 
-    ``t`` is clamped to [0, 1]. Weights sum to one.
+    ``t`` is clamped to [-EXTRAPOLATE, 1 + EXTRAPOLATE]; outside [0, 1] the end segment's polynomial is
+    continued (a GOP switch window renders each GOP up to a frame past its end, engines/timeline.py).
+    Weights sum to one.
     """
     if method not in INTERPOLATIONS:
         raise ActinrError(f"unknown bias interpolation '{method}' (known: {', '.join(INTERPOLATIONS)})")
     if rows == 1:
         return [(0, 1.0)]
-    x = min(max(float(t), 0.0), 1.0) * (rows - 1)
-    i = min(int(math.floor(x)), rows - 2)
+    x = min(max(float(t), -EXTRAPOLATE), 1.0 + EXTRAPOLATE) * (rows - 1)
+    i = min(max(int(math.floor(x)), 0), rows - 2)
     a = x - i
     if method == "linear" or rows == 2:
         return [(i, 1.0 - a), (i + 1, a)]

@@ -9,7 +9,7 @@ Time ``t`` is in seconds from the bundle's first frame: frame ``f`` sits at
 model (slow motion without optical flow). Times outside ``[0, (frames-1)/fps]``
 clamp to the first or last frame. The GOP for a time follows
 engines/timeline.py: a time exactly on a frame shared by two GOPs belongs to
-the later GOP, and within half a frame of a shared frame both GOPs are
+the later GOP, and within a frame of a shared frame both GOPs are
 rendered and mixed, so the switch shows no jump (``render(..., gop=g)``
 renders one GOP alone).
 
@@ -36,7 +36,7 @@ from .bias_inr import bias_at
 from .errors import ActinrError
 from .grid import FULL_VIEW, check_viewport, sample_grid
 from .manifest import PRECISIONS, Manifest
-from .timeline import SWITCH_BLEND, SWITCH_WARP, frame_position, gop_for_frame, local_time, mix_uint8, switch_mix
+from .timeline import frame_position, gop_for_frame, local_time, mix_uint8, switch_mix
 
 log = logging.getLogger("actinr")
 
@@ -111,7 +111,7 @@ class Decoder:
         self._plans: OrderedDict = OrderedDict()
         self.skipped: list[str] = []  # why auto passed over the faster backends (set by open)
         # the GOP-switch window (engines/timeline.py switch_mix): benchmarks/switch_ablation.py varies them
-        self.switch_width, self.switch_warp = SWITCH_BLEND, SWITCH_WARP
+        self.switch_width, self.switch_warp = m.switch  # the bundle's; the bundle before --gop-margin: hold, 1
 
     def __repr__(self) -> str:
         i = self.info
@@ -261,18 +261,21 @@ class Decoder:
         """Wait until the device has finished the frames asked for (for timing)."""
         self.backend.synchronize()
 
-    def reference(self, t: float, size=None, viewport=None, gop: int | None = None, device: str = "cpu") -> np.ndarray:
+    def reference(self, t: float, size=None, viewport=None, gop: int | None = None, device: str = "cpu",
+                  local: float | None = None) -> np.ndarray:
         """The frame at ``t`` of one GOP (``gop``, default the time's own; no switch mix) by engines' plain fp32
         math, independent of the backend: :func:`~actinr.engines.patch_mlp.decode` at the grid's points, each
         pixel the weighted sum of its entries (:func:`~actinr.engines.grid.pixel_entries`), then 0..255,
-        clamped and rounded. Slow and memory-hungry (every activation at once, on ``device``): for checking
-        backends (tests, ``make gpu-check``)."""
+        clamped and rounded. ``local`` replaces the GOP's local time (a switch window's times past a GOP's
+        ends). Slow and memory-hungry (every activation at once, on ``device``): for checking backends
+        (tests, ``make gpu-check``)."""
         import torch
 
         from .grid import pixel_entries
         from .patch_mlp import decode
 
         g, lt = self.locate(t, gop)
+        lt = lt if local is None else float(local)
         w, h = self.info.size if size is None else check_size(size)
         grid = sample_grid(self.manifest.layout, (w, h), FULL_VIEW if viewport is None else check_viewport(viewport))
         weights = [torch.from_numpy(np.array(x, np.float32)).to(device) for x in self.bundle.gop_weights(g)]

@@ -42,7 +42,9 @@ def describe(bundle: B.Bundle, sections: bool = False) -> str:
         f"clip       {src.name}: {src.width}x{src.height}, {src.fps:.3f} fps, {src.frames} frames "
         f"({(src.frames - 1) / src.fps:.2f} s) from source frame {src.start}",
         f"GOPs       {len(m.gops)}: frames {spans}"
-        + (f" ({len(m.cuts)} scene cut{'s' * (len(m.cuts) > 1)}, at '|')" if m.cuts else ""),
+        + (f" ({len(m.cuts)} scene cut{'s' * (len(m.cuts) > 1)}, at '|')" if m.cuts else "")
+        + (f"; switches mixed over {m.switch[0]:g} frame{'s' * (m.switch[0] != 1)} ({m.switch[1]})"
+           if len(m.gops) > len(m.cuts) + 1 else ""),
         f"patches    {lay.count} ({lay.nx}x{lay.ny}) of {lay.patch} px, overlap {lay.overlap}",
         f"model      WIRE-2D MLP per patch, h {model.hidden}, {layers} hidden layer{'s' * (layers > 1)}, "
         f"w0 {model.w0:g}, s0 {model.s0:g}; {per_gop:,} weights per GOP",

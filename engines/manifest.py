@@ -12,6 +12,8 @@ ActINR content, :class:`Manifest`:
                            scene cut: engines/timeline.py)
     precision   "fp32" | "fp16" (how the weights are stored)
     bias        Bias       the baked tables' rate, dtype and interpolation; the embedded bias-INR's sizes
+    switch      (width, warp)  how a player mixes two GOPs around a shared frame (engines/timeline.py);
+                           absent in bundles fitted before --gop-margin: (1.0, "hold")
     training, export, producer, created   informational, never refused
 
 This module is the only reader of that JSON: everything downstream reads
@@ -35,7 +37,7 @@ from .bias import INTERPOLATIONS, table_length
 from .errors import ActinrError
 from .grid import PatchLayout
 from .patch_mlp import layer_shapes, stored_shapes
-from .timeline import is_cut
+from .timeline import LEGACY_SWITCH, WARPS, is_cut
 
 FORMAT = "actinr-bundle"
 ALIGN = 64  # sections start at multiples of this from the data area
@@ -46,6 +48,7 @@ DECODER_GRAPHS = {"fp32": "decoder/fp32.onnx", "fp16": "decoder/fp16.onnx"}
 BIAS_GRAPH = "bias_inr.onnx"
 MAX_INT = 2 ** 53  # larger numbers are damage (and would overflow float arithmetic on them)
 MAX_SIDE = 1 << 16  # pixels, for a source frame's sides and a patch
+MAX_SWITCH = 64.0  # frames, the widest GOP-switch window a manifest may ask for
 
 
 class BundleError(ActinrError):
@@ -388,6 +391,7 @@ class Manifest:
     training: Training = field(default_factory=Training)
     export: Mapping[str, Any] = field(default_factory=dict)
     plans: tuple[Plan, ...] = ()  # from the section table
+    switch: tuple[float, str] = LEGACY_SWITCH  # the GOP-switch window: width in frames, warp
 
     @property
     def spans(self) -> list[tuple[int, int]]:
@@ -432,7 +436,7 @@ class Manifest:
             "patch": layout_json(self.layout),
             "model": self.model.to_json(), "gops": [{"first": g.first, "last": g.last} for g in self.gops],
             "precision": self.precision, "bias": self.bias.to_json(), "training": self.training.to_json(),
-            "export": dict(self.export),
+            "export": dict(self.export), "switch": {"width": self.switch[0], "warp": self.switch[1]},
         }
 
     @classmethod
@@ -470,9 +474,16 @@ class Manifest:
         gops = _gops(top, source.frames)
         plans = tuple(_plan(top, s, precision) for s in sections.values() if s.kind == "tensorrt-plan")
         export = data.get("export")
+        switch = LEGACY_SWITCH
+        if "switch" in data:
+            sw = top.object("switch")
+            width = sw.number("width")
+            if not 0 <= width <= MAX_SWITCH:
+                raise top.fail(f"manifest switch width must be between 0 and {MAX_SWITCH:g} frames, got {width:g}")
+            switch = (width, sw.text("warp", WARPS))
         manifest = cls(source, layout, mdl, gops, precision, b, _text(data.get("producer")),
                        _text(data.get("created")), Training.parse(data.get("training")),
-                       export if isinstance(export, dict) else {}, plans)
+                       export if isinstance(export, dict) else {}, plans, switch)
         manifest._check_sections(path, sections)
         return manifest
 

@@ -38,6 +38,7 @@ from actinr.engines.manifest import (
     weight_name,
 )
 from actinr.engines.patch_mlp import MIN_EXPONENT
+from actinr.engines.timeline import switch_window
 
 BIAS_INTERPOLATION = "cubic"  # benchmarks/bias_rate.py: cubic is 6-12 dB closer to exact than linear at the same S >= 2
 
@@ -81,6 +82,7 @@ def run_manifest(run, cfg: ExportConfig, gops: int) -> Manifest:
         created=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         training=Training(tc.task, tc.to_json(), tuple(r.to_json() for r in run.results[:gops])),
         export=dataclasses.asdict(cfg),
+        switch=switch_window(tc.gop_margin),  # each GOP fitted past its shared ends: both rendered there
     )
 
 

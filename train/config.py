@@ -16,7 +16,7 @@ LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine"
           "atom_start": 0.25,
           "guide": "off", "guide_weight": 0.5, "guide_split": 0,
           "guide_share": 1.0, "guide_gate": 0.0, "guide_motion": 0.0, "shared_weight": 1.0, "scene_cut": 0.0,
-          "gop_shift": 0}
+          "gop_shift": 0, "gop_margin": 0}
 
 
 @dataclass
@@ -77,6 +77,10 @@ class TrainConfig:
     gop_shift: int = option(2, "fitted frames a switch between two GOPs may move, from its place every --gop "
                              "frames, to land where the picture changes least (a switch is least visible there; 0: "
                              "fixed)", metavar="N")
+    gop_margin: int = option(1, "fitted frames beyond each end a GOP shares with its neighbour that it is also "
+                              "fitted to, so that both GOPs hold the pictures around the switch and the switch "
+                              "window mixes two fits rather than one fit and one guess (0: each GOP its own frames)",
+                              metavar="N")
     scene_cut: float = option(0.1, "scene cuts: an interval between fitted frames whose mean absolute difference "
                                "(0..1) is above this, and above each neighbouring interval's by as much again, is a "
                                "cut: no GOP is fitted across it and playback cuts hard in the middle of it instead of "
@@ -146,6 +150,7 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(cfg.guide_gate >= 0, "--guide-gate", ">= 0", cfg.guide_gate)
     _check(cfg.guide_motion >= 0, "--guide-motion", ">= 0", cfg.guide_motion)
     _check(cfg.shared_weight > 0, "--shared-weight", "> 0", cfg.shared_weight)
+    _check(cfg.gop_margin >= 0, "--gop-margin", ">= 0", cfg.gop_margin)
     _check(cfg.gop_shift >= 0, "--gop-shift", ">= 0", cfg.gop_shift)
     _check(0 <= cfg.scene_cut <= 1, "--scene-cut", "in [0, 1]", cfg.scene_cut)
     _check(0 < cfg.lr_decay <= 1, "--lr-decay", "in (0, 1]", cfg.lr_decay)

@@ -39,6 +39,7 @@ from actinr.engines.grid import patch_windows
 from actinr.engines.media import parse_size
 from actinr.engines.patch_mlp import decode
 from actinr.engines.signals import STOP_SIGNALS, Terminated, signal_name
+from actinr.engines.timeline import is_cut
 
 from .config import TrainConfig, auto_patch
 from .model import GOPModel
@@ -242,13 +243,29 @@ def record_gop(run: Run, state: dict, result: GopResult, progress: bool) -> None
                    f"{result.psnr:.2f} dB (fit)  {result.seconds:.1f} s  {result.params:,} parameters")
 
 
+def gop_frames(run: Run, g: int) -> tuple[list[int], list[int]]:
+    """(GOP ``g``'s own fitted frames, those and up to ``--gop-margin`` fitted frames beyond each end it shares
+    with a neighbour GOP, never past that neighbour's far end nor across a scene cut) -- what it is fitted to."""
+    first, last = run.spans[g]
+    own = [f for f in run.fitted if first <= f <= last]
+    m = run.config.gop_margin
+    if m <= 0:
+        return own, own
+    before = after = []
+    if g > 0 and not is_cut(run.spans, g):
+        before = [f for f in run.fitted if run.spans[g - 1][0] <= f < first][-m:]
+    if g + 1 < len(run.spans) and not is_cut(run.spans, g + 1):
+        after = [f for f in run.fitted if last < f <= run.spans[g + 1][1]][:m]
+    return own, before + own + after
+
+
 def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight, coords, device,
              stop: _StopFlag, progress: bool, on_step, decoder, offset: int = 0) -> tuple[GOPModel, GopResult]:
     """Fit GOP ``g`` (warm-started from ``prev``) -> (model, result); ``target`` holds the frames from
     ``offset`` on (the whole clip, or only this GOP's frames in a parallel worker)."""
     cfg = run.config
     first, last = run.spans[g]
-    frames = [f for f in run.fitted if first <= f <= last]
+    own, frames = gop_frames(run, g)  # frames: own and --gop-margin beyond the shared ends (local times past 0, 1)
     t = torch.tensor([(f - first) / max(last - first, 1) for f in frames], device=device)  # (F,)
     keys = target[[f - offset for f in frames]]  # (F, H*W, 3) uint8
     tgt = keys[:, pixel].permute(1, 0, 2, 3).to(device).float().div_(255.0)
@@ -271,11 +288,15 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     shared = None  # (F,) loss weights of the fitted frames, the ones shared with a neighbour GOP higher
     if cfg.shared_weight != 1.0 and nf > 1:
         shared = torch.ones(nf)
-        shared[0] = cfg.shared_weight if g > 0 and frames[0] == first == run.spans[g - 1][1] else 1.0
-        shared[-1] = cfg.shared_weight if g + 1 < len(run.spans) and frames[-1] == last == run.spans[g + 1][0] else 1.0
+        if g > 0 and own[0] == first == run.spans[g - 1][1]:
+            shared[frames.index(first)] = cfg.shared_weight
+        if g + 1 < len(run.spans) and own[-1] == last == run.spans[g + 1][0]:
+            shared[frames.index(last)] = cfg.shared_weight
         shared = shared.to(device)
         if ng:
             fw[:nf] *= shared
+    # the local times the fit covers, and one fitted interval in local time (the smoothness penalty's unit)
+    span = (float(t[0]), float(t[-1]), 1.0 / max(len(own) - 1, 1))
     model = GOPModel(**run.model_args(), seed=cfg.seed).to(device)
     if prev is not None:  # warm start from the previous GOP
         model.load_state_dict(prev.state_dict())
@@ -317,7 +338,7 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
             s = 1.0 if shared is None else shared[None, :, None]  # x 1.0 is exact: the same loss as without
             loss = (err * s).sum() / (w * s).sum().clamp_min(1.0)
         if cfg.smooth > 0 and nf > 1:
-            loss = loss + cfg.smooth * _roughness(model, nf, gen, device, cfg.smooth_order)
+            loss = loss + cfg.smooth * _roughness(model, span, gen, device, cfg.smooth_order)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -337,7 +358,8 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     model.atom_scale = None
     seconds = elapsed + time.perf_counter() - started
 
-    mse = _fit_mse(model, coords, t, tgt, loss_weight)
+    mine = [i for i, f in enumerate(frames) if first <= f <= last]  # the reported fit: the GOP's own frames
+    mse = _fit_mse(model, coords, t[mine], tgt[:, mine], loss_weight)
     result = GopResult(g, first, last, round(psnr_from_mse(mse), 3), round(seconds, 2),
                        sum(v.numel() for v in model.parameters()), cfg.iters)
     return model, result
@@ -353,13 +375,16 @@ def _set_band(model: GOPModel, progress: float | None) -> None:
 SMOOTH_TIMES = 8  # random in-between times per step for the smoothness penalty
 
 
-def _roughness(model: GOPModel, nf: int, gen: torch.Generator, device, order: int = 2) -> torch.Tensor:
+def _roughness(model: GOPModel, span: tuple[float, float, float], gen: torch.Generator, device,
+               order: int = 2) -> torch.Tensor:
     """Mean squared acceleration (order 2) or velocity (order 1) of the moving biases, time measured in
-    fitted-frame intervals, at random in-between times."""
-    h = 0.5 / (nf - 1)  # half a fitted interval
-    t = (h + torch.rand(SMOOTH_TIMES, generator=gen) * (1.0 - 2.0 * h)).to(device)
+    fitted-frame intervals, at random in-between times; ``span``: (first and last local time fitted, one
+    fitted interval in local time)."""
+    lo, hi, step = span
+    h = 0.5 * step  # half a fitted interval
+    t = (lo + h + torch.rand(SMOOTH_TIMES, generator=gen) * (hi - lo - 2.0 * h)).to(device)
     penalty = acceleration_penalty if order == 2 else velocity_penalty
-    terms = [penalty(model.bias_inrs[i], t, h, 1.0 / (nf - 1)) for i in model.moving()]
+    terms = [penalty(model.bias_inrs[i], t, h, step) for i in model.moving()]
     return torch.stack(terms).mean()
 
 

@@ -22,7 +22,7 @@ from actinr.engines.bundle import load
 from actinr.engines.errors import ActinrError
 from actinr.engines.grid import FULL_VIEW, PatchLayout, sample_grid
 from actinr.engines.patch_mlp import decode
-from actinr.engines.timeline import frame_position, gop_for_frame, local_time, mix_uint8, switch_mix
+from actinr.engines.timeline import frame_position, gop_for_frame, local_time, mix_uint8, switch_mix, switch_window
 
 from .model import GOPModel
 
@@ -44,6 +44,7 @@ class Renderer:
         self.device, self.chunk = torch.device(device), chunk
         self._models: dict[int, GOPModel] = {}
         self._grids: dict[tuple, tuple] = {}
+        self.switch = switch_window(1)  # the GOP-switch window (width, warp): subclasses set their model's
 
     def _load(self, g: int) -> GOPModel:
         raise NotImplementedError
@@ -79,7 +80,7 @@ class Renderer:
         ``biases`` ``[(P, width), ...]`` replaces the model's own (e.g. baked biases).
         """
         f = min(max(float(f), 0.0), float(self.frames - 1))
-        mix = switch_mix(self.spans, f) if biases is None else None
+        mix = switch_mix(self.spans, f, *self.switch) if biases is None else None
         if mix is not None:  # near a GOP switch (engines/timeline.py): both GOPs, mixed
             a = self._render_gop(mix.before, mix.t_before, size, viewport)
             b = self._render_gop(mix.after, mix.t_after, size, viewport)
@@ -107,7 +108,7 @@ class Renderer:
         """:meth:`render` as uint8 on the device, as a decoder gives it: near a GOP switch each GOP's
         picture is rounded first and the two are mixed by engines/timeline.py ``mix_uint8``, as decoders do."""
         f = min(max(float(f), 0.0), float(self.frames - 1))
-        mix = switch_mix(self.spans, f) if biases is None else None
+        mix = switch_mix(self.spans, f, *self.switch) if biases is None else None
         if mix is None:
             return to_uint8(self.render(f, size, viewport, biases))
         a = to_uint8(self._render_gop(mix.before, mix.t_before, size, viewport))
@@ -139,6 +140,7 @@ class RunRenderer(Renderer):
             raise ActinrError(f"{run.path}: no GOP has finished fitting yet")
         super().__init__(run.spans[: run.gops_done], run.layout, run.source.fps, device, chunk)
         self.run = run
+        self.switch = switch_window(run.config.gop_margin)
 
     def _load(self, g: int) -> GOPModel:
         return self.run.load_model(g, self.device)
@@ -154,6 +156,7 @@ class BundleRenderer(Renderer):
         self.config = m.model
         self.exact = m.bias.exact
         self.interpolation = m.bias.interpolation
+        self.switch = m.switch
         self.bias_source = "bias-INR" if self.exact else f"baked tables ({self.interpolation})"
         self._tables: dict[int, list[torch.Tensor]] = {}
 

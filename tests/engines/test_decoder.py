@@ -80,24 +80,41 @@ def test_backend_renders_the_reference_pixels(name, view, carphone_bundle, carph
 
 
 def test_gop_switch_mixes_both_gops(carphone_bundle):
-    from actinr.engines.timeline import SWITCH_BLEND, mix_uint8, switch_mix
+    from actinr.engines.timeline import SWITCH_BLEND, SWITCH_WARP, mix_uint8, switch_mix
 
     dec = E.open(carphone_bundle, backend="torch-cpu")
     fps, spans = dec.info.fps, dec.info.gops
-    assert spans == ((0, 4), (4, 8)) and SWITCH_BLEND == 1.0
-    for f in (3.55, 3.8, 4.0, 4.3, 4.45):
+    assert spans == ((0, 4), (4, 8)) and (SWITCH_BLEND, SWITCH_WARP) == (2.0, "through")
+    plan = dec.plan()
+
+    def at(g, t):  # GOP g alone at local time t, past its ends too
+        return dec.backend.render(plan, dec._gop(g), dec.biases(g, t))
+
+    for f in (3.05, 3.6, 4.0, 4.7, 4.95):
         mix = switch_mix(spans, f)
-        assert (mix.before, mix.after) == (0, 1) and mix.weight == pytest.approx(f - 3.5)
-        a = dec.render(min(f, 4.0) / fps, gop=0)
-        b = dec.render(max(f, 4.0) / fps, gop=1)
-        np.testing.assert_array_equal(dec.render(f / fps), mix_uint8(a, b, f - 3.5))
-    for f in (3.4, 4.6):  # outside the window: one GOP
+        assert (mix.before, mix.after) == (0, 1) and mix.weight == pytest.approx((f - 3) / 2)
+        assert (mix.t_before, mix.t_after) == (pytest.approx(f / 4), pytest.approx((f - 4) / 4))
+        np.testing.assert_array_equal(dec.render(f / fps), mix_uint8(at(0, f / 4), at(1, (f - 4) / 4), mix.weight))
+    # past its end the earlier GOP keeps moving (its table continued): not its last frame held
+    assert np.abs(at(0, 4.9 / 4).astype(int) - at(0, 1.0).astype(int)).mean() > 0.5
+    # ... and its continued table agrees with its exact bias-INR there (measured: mean 0.15 / 0.08 grey levels,
+    # largest 6 / 2 at 3.2 / 4.4; 0.00 / 1 at the shared frame)
+    with E.open(carphone_bundle, backend="torch-cpu", exact_bias=True) as exact:
+        for f in (3.2, 4.0, 4.4):
+            d = np.abs(exact.render(f / fps).astype(int) - dec.render(f / fps).astype(int))
+            assert d.mean() < 0.3 and d.max() <= 10
+    for f in (2.9, 5.1):  # outside the window: one GOP
         assert switch_mix(spans, f) is None
         np.testing.assert_array_equal(dec.render(f / fps), dec.render(f / fps, gop=gop_for_frame(spans, f)))
     # the window's edges meet the single-GOP pictures without a jump
     edge = [np.abs(dec.render(x / fps).astype(int) - dec.render(y / fps).astype(int)).mean()
-            for x, y in ((3.49, 3.51), (4.49, 4.51))]
+            for x, y in ((2.99, 3.01), (4.99, 5.01))]
     assert max(edge) < 0.5
+    dec.switch_width, dec.switch_warp = 1.0, "hold"  # the rule before 2026-12-05: each GOP held at its end
+    for f in (3.55, 4.3):
+        a, b = dec.render(min(f, 4.0) / fps, gop=0), dec.render(max(f, 4.0) / fps, gop=1)
+        np.testing.assert_array_equal(dec.render(f / fps), mix_uint8(a, b, f - 3.5))
+    dec.close()
 
 
 def test_decoder_switch_window_is_its_own_setting(carphone_bundle):
@@ -105,10 +122,10 @@ def test_decoder_switch_window_is_its_own_setting(carphone_bundle):
 
     dec = E.open(carphone_bundle, backend="torch-cpu")
     fps, spans = dec.info.fps, dec.info.gops
-    f = 3.3  # outside the default 1-frame window, inside a 2-frame one
+    f = 2.7  # outside the default 2-frame window, inside a 3-frame one
     single = dec.render(f / fps)
-    dec.switch_width, dec.switch_warp = 2.0, "ease"
-    mix = switch_mix(spans, f, width=2.0, warp="ease")
+    dec.switch_width, dec.switch_warp = 3.0, "ease"
+    mix = switch_mix(spans, f, width=3.0, warp="ease")
     t_a = (spans[0][0] + mix.t_before * (spans[0][1] - spans[0][0])) / fps
     t_b = (spans[1][0] + mix.t_after * (spans[1][1] - spans[1][0])) / fps
     assert local_time(spans[0], t_a * fps) == pytest.approx(mix.t_before)
@@ -128,15 +145,42 @@ def test_switch_mix_rule():
 
     spans = [(0, 9), (9, 18), (18, 20)]
     assert switch_mix(spans, 5.0) is None and switch_mix(spans, 0.0) is None and switch_mix(spans, 20.0) is None
-    m = switch_mix(spans, 17.75)
+    m = switch_mix(spans, 17.75, width=1.0, warp="hold")
     assert (m.before, m.after, m.t_before, m.t_after, m.weight) == (1, 2, pytest.approx(8.75 / 9), 0.0, 0.25)
-    m = switch_mix(spans, 9.0)
+    m = switch_mix(spans, 9.0, width=1.0, warp="hold")
     assert (m.before, m.t_before, m.t_after, m.weight) == (0, 1.0, 0.0, 0.5)
+    m = switch_mix(spans, 9.0)  # the default: 'through', 2 frames wide
+    assert (m.before, m.t_before, m.t_after, m.weight) == (0, 1.0, 0.0, 0.5)
+    m = switch_mix(spans, 8.5)
+    assert (m.before, m.t_before, m.t_after, m.weight) == (0, pytest.approx(8.5 / 9), pytest.approx(-0.5 / 9), 0.25)
+    m = switch_mix(spans, 17.5, width=3.0)  # next to the 2-frame GOP 18-20: a window of 2 frames
+    assert (m.before, m.t_before, m.t_after, m.weight) == (1, pytest.approx(8.5 / 9), -0.25, pytest.approx(0.25))
     assert switch_mix(spans, 9.0, width=0.0) is None
     a, b = np.full((2, 2, 3), 10, np.uint8), np.full((2, 2, 3), 20, np.uint8)
     assert mix_uint8(a, b, 0.25).dtype == np.uint8 and (mix_uint8(a, b, 0.25) == 12).all()  # 12.5 -> 12 (even)
     ta, tb = torch.from_numpy(a), torch.from_numpy(b)
     assert torch.equal(mix_uint8(ta, tb, 0.25), torch.from_numpy(mix_uint8(a, b, 0.25)))
+
+
+def test_switch_mix_through_renders_both_gops_at_the_time_itself():
+    from actinr.engines.timeline import switch_mix
+
+    spans = [(0, 10), (10, 20), (20, 22), (22, 30)]
+    m = switch_mix(spans, 11.2, width=3.0, warp="through")  # 1.2 frames past the shared frame 10
+    assert (m.before, m.after) == (0, 1) and m.weight == pytest.approx((11.2 - 8.5) / 3)
+    assert m.t_before == pytest.approx(1.12) and m.t_after == pytest.approx(0.12)  # the earlier GOP continued
+    m = switch_mix(spans, 8.6, width=3.0, warp="through")
+    assert (m.t_before, m.t_after, m.weight) == (pytest.approx(0.86), pytest.approx(-0.14), pytest.approx(0.1 / 3))
+    assert switch_mix(spans, 8.5, width=3.0, warp="through") is None  # the window's edge: the earlier GOP alone
+    # the 2-frame GOP 20-22 narrows both windows beside it to half its length (1 frame), so they never overlap
+    assert switch_mix(spans, 18.95, width=3.0, warp="through") is None
+    m = switch_mix(spans, 19.5, width=3.0, warp="through")
+    assert (m.before, m.weight) == (1, pytest.approx(0.25)) and m.t_after == pytest.approx(-0.25)
+    assert switch_mix(spans, 21.0, width=3.0, warp="through") is None
+    m = switch_mix(spans, 21.5, width=3.0, warp="through")
+    assert (m.before, m.weight, m.t_before) == (2, pytest.approx(0.25), pytest.approx(0.75))
+    # a scene cut's gap is never mixed
+    assert switch_mix([(0, 10), (11, 20)], 10.5, width=3.0, warp="through") is None
 
 
 def test_switch_mix_ease_keeps_both_gops_moving():

@@ -44,6 +44,9 @@ def parse(header, sections):
     (lambda h: h["gops"][0].update(first=1), "manifest GOP 0 (1-"),  # the first GOP starts at frame 0
     (lambda h: h["gops"][1].update(first=h["gops"][0]["last"] - 1), "does not continue the GOP before it"),
     (lambda h: h.update(model=[1]), "manifest has no 'model' object"),
+    (lambda h: h["switch"].update(warp="jump"), "manifest switch warp 'jump' is unknown (known: hold, ease, through)"),
+    (lambda h: h["switch"].update(width=-1), "manifest switch width must be between 0 and 64 frames, got -1"),
+    (lambda h: h["switch"].pop("width"), "manifest switch has no 'width'"),
 ])
 def test_one_line_messages_say_the_field_expected_and_got(real, edit, message):
     header = copy.deepcopy(real[0])
@@ -65,6 +68,18 @@ def test_informational_fields_are_never_refused(real):
     header.pop("training")
     header["source"].pop("start")  # an optional field: the first source frame defaults to 0
     assert parse(header, real[1]).source.start == 0
+
+
+def test_switch_window_is_the_writer_s_and_hold_before_it(real):
+    from actinr.engines.timeline import LEGACY_SWITCH, SWITCH_BLEND, SWITCH_WARP
+
+    header = copy.deepcopy(real[0])
+    assert header["switch"] == {"width": SWITCH_BLEND, "warp": SWITCH_WARP}  # fitted with --gop-margin 1
+    assert parse(header, real[1]).switch == (2.0, "through")
+    header.pop("switch")  # a bundle written before the field: each GOP held at its end, half a frame either side
+    assert parse(header, real[1]).switch == LEGACY_SWITCH == (1.0, "hold")
+    header["switch"] = {"width": 0, "warp": "hold"}  # no window: a plain switch
+    assert parse(header, real[1]).switch == (0.0, "hold")
 
 
 def test_the_shape_table_is_the_model_s():

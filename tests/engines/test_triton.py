@@ -107,9 +107,9 @@ def test_block_points_must_be_a_power_of_two(monkeypatch, tiny_bundle):
 # --- the kernel against engines' math -------------------------------------------------------------------------
 
 
-def reference(dec, t: float, size=None, viewport=None, gop=None, device="cpu") -> np.ndarray:
+def reference(dec, t: float, size=None, viewport=None, gop=None, device="cpu", local=None) -> np.ndarray:
     """engines' fp32 math for one GOP (Decoder.reference: patch_mlp.decode, blended per pixel, rounded)."""
-    return dec.reference(t, size, viewport, gop, device)
+    return dec.reference(t, size, viewport, gop, device, local)
 
 
 def test_reference_is_the_torch_cpu_picture(carphone_bundle, overlap_bundle):
@@ -194,10 +194,10 @@ def test_gop_switch_and_stripes(device, carphone_bundle, monkeypatch):
     dec = open_triton(carphone_bundle, device, monkeypatch, precision="fp32")
     fps = dec.info.fps
     mix = switch_mix(dec.info.gops, 3.8)
-    assert mix is not None
+    assert mix is not None and mix.t_after < 0  # the later GOP before its start (its table continued)
     size = (64, 52)
-    want = mix_uint8(reference(dec, min(3.8, 4.0) / fps, size, gop=mix.before),
-                     reference(dec, 4.0 / fps, size, gop=mix.after), mix.weight)
+    want = mix_uint8(reference(dec, 3.8 / fps, size, gop=mix.before, local=mix.t_before),
+                     reference(dec, 4.0 / fps, size, gop=mix.after, local=mix.t_after), mix.weight)
     frac, worst = lsb(dec.render(3.8 / fps, size), want)
     assert frac <= 0.001 and worst <= 2
     whole = dec.render(2.5 / fps, size)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from actinr.engines import bundle as B
-from actinr.engines.bias import interpolate, sample_times, table_length, taps
+from actinr.engines.bias import EXTRAPOLATE, interpolate, sample_times, table_length, taps
 from actinr.engines.errors import ActinrError
 from actinr.engines.manifest import Bias, InrSize
 from actinr.engines.timeline import gop_for_frame, local_time
@@ -32,7 +32,10 @@ def test_taps_known_values(method):
         for k in range(rows):  # both pass through the samples
             table = np.eye(rows)
             np.testing.assert_allclose(interpolate(table[:, None], k / (rows - 1), method)[0], table[k], atol=1e-12)
-    assert taps(5, -3.0, method) == taps(5, 0.0, method) and taps(5, 7.0, method) == taps(5, 1.0, method)
+    # past the ends the end segment is continued, as far as EXTRAPOLATE (a switch window's 'through' warp)
+    assert taps(5, -3.0, method) == taps(5, -EXTRAPOLATE, method) != taps(5, 0.0, method)
+    assert taps(5, 7.0, method) == taps(5, 1.0 + EXTRAPOLATE, method) != taps(5, 1.0, method)
+    assert math.isclose(sum(w for _, w in taps(5, 1.2, method)), 1.0, abs_tol=1e-12)
     assert taps(1, 0.4, method) == [(0, 1.0)]
     with pytest.raises(ActinrError, match="unknown bias interpolation 'nearest'"):
         taps(5, 0.1, "nearest")
@@ -47,6 +50,25 @@ def test_linear_taps_and_cubic_exact_on_quadratics():
     for t in np.random.default_rng(0).uniform(0, 1, 50):  # ends included: the ghost rows extrapolate quadratically
         assert interpolate(quad, t, "cubic")[0, 0] == pytest.approx(2 * t * t - t + 0.3, abs=1e-6)
         assert interpolate(quad, t, "linear")[0, 0] != pytest.approx(2 * t * t - t + 0.3, abs=1e-6)
+
+
+def test_extrapolation_continues_the_end_segment():
+    rows = 9
+    times = sample_times(rows)
+    quad = (2 * times ** 2 - times + 0.3)[:, None, None]
+    line = (0.7 * times - 0.2)[:, None, None]
+    for t in (-EXTRAPOLATE, -0.2, -0.01, 1.01, 1.1, 1.0 + EXTRAPOLATE):  # cubic continues a quadratic exactly
+        assert interpolate(quad, t, "cubic")[0, 0] == pytest.approx(2 * t * t - t + 0.3, abs=1e-6)
+        assert interpolate(line, t, "linear")[0, 0] == pytest.approx(0.7 * t - 0.2, abs=1e-6)
+    # a smooth curve sampled 4 times per frame of a 16-frame GOP, continued up to 1.5 frames past its end: the
+    # error is the curve's own third-order term (f''' d^3 / 6 = 0.0037 at d = 1.5 / 16 for sin 3t), halving d
+    # divides it by about 8
+    table = np.sin(3 * sample_times(table_length(0, 16, 4)))[:, None, None]
+    for d in (1.5 / 16, -1.5 / 16):
+        t = d if d < 0 else 1 + d
+        far = abs(interpolate(table, t, "cubic")[0, 0] - np.sin(3 * t))
+        near = abs(interpolate(table, t - d / 2, "cubic")[0, 0] - np.sin(3 * (t - d / 2)))
+        assert far < 0.01 and far / near > 5
 
 
 def test_cubic_beats_linear_on_a_smooth_curve():

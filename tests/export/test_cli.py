@@ -31,7 +31,7 @@ def test_export_and_info_end_to_end(carphone_run, tmp_path):
     lines = stdout.splitlines()
     assert lines[0].startswith(f"{out}: actinr bundle v2, ")  # v2: the run moves only its first layer
     assert "clip       carphone.mp4: 176x144, 29.970 fps, 9 frames (0.27 s) from source frame 0" in lines
-    assert "GOPs       2: frames 0-4, 4-8" in lines
+    assert "GOPs       2: frames 0-4, 4-8; switches mixed over 2 frames (through)" in lines
     assert "patches    30 (6x5) of 32 px, overlap 0" in lines
     assert any(line.startswith("plans      none") for line in lines)
     assert any(line.startswith("sections   14: graphs 2") for line in lines)

@@ -59,3 +59,25 @@ def test_switches_move_to_the_stillest_frame_nearby():
     diffs[1:5] = [0.0] * 4
     assert still_boundaries(spans, diffs, 8)[0] == (0, 4)
     assert still_boundaries([(0, 9)], diffs, 2) == [(0, 9)]  # one GOP: nothing to move
+
+
+def test_gop_margin_reaches_past_shared_ends_only():
+    from types import SimpleNamespace
+
+    from actinr.train.fit import gop_frames
+
+    def run(spans, fitted, margin):
+        return SimpleNamespace(spans=spans, fitted=fitted, config=SimpleNamespace(gop_margin=margin))
+
+    r = run([(0, 8), (8, 16), (16, 20)], list(range(0, 21, 2)), 1)
+    assert gop_frames(r, 0) == ([0, 2, 4, 6, 8], [0, 2, 4, 6, 8, 10])  # no frame before the clip
+    assert gop_frames(r, 1) == ([8, 10, 12, 14, 16], [6, 8, 10, 12, 14, 16, 18])
+    assert gop_frames(r, 2) == ([16, 18, 20], [14, 16, 18, 20])
+    r.config.gop_margin = 3  # never past the neighbour's far end
+    assert gop_frames(r, 2)[1] == [10, 12, 14, 16, 18, 20] and gop_frames(r, 1)[1] == list(range(2, 21, 2))
+    r.config.gop_margin = 0
+    assert gop_frames(r, 1) == ([8, 10, 12, 14, 16], [8, 10, 12, 14, 16])
+    cut = run([(0, 8), (10, 18), (18, 24)], list(range(0, 25, 2)), 1)  # a scene cut between 8 and 10
+    assert gop_frames(cut, 0)[1] == [0, 2, 4, 6, 8]  # nothing of the other scene
+    assert gop_frames(cut, 1)[1] == [10, 12, 14, 16, 18, 20]
+    assert gop_frames(cut, 2)[1] == [16, 18, 20, 22, 24]

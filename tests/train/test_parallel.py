@@ -48,7 +48,8 @@ def test_a_worker_reads_only_its_gops_frames(carphone):
 
 
 def test_the_task_reads_one_gop_and_fits_it(carphone, tmp_path, monkeypatch):
-    """fit_gop_task in this process (as a Ray worker runs it): the reader is asked for exactly the GOP's frames."""
+    """fit_gop_task in this process (as a Ray worker runs it): the reader is asked for exactly the frames the GOP
+    is fitted to."""
     from actinr.train import fit
 
     run, _ = fit.new_run(tiny(carphone), tmp_path / "run", pixels=False)
@@ -63,7 +64,8 @@ def test_the_task_reads_one_gop_and_fits_it(carphone, tmp_path, monkeypatch):
 
     monkeypatch.setattr("actinr.train.video.read_video", spy)
     out = P.fit_gop_task(str(tmp_path / "run"), 2, None, 1)
-    assert calls == [(4, 3, True)] and out["frames_read"] == 3  # GOP 2 is frames 4-6
+    # GOP 2 is frames 4-6, fitted with frame 3 too (--gop-margin 1: one fitted frame past its shared end)
+    assert calls == [(3, 4, True)] and out["frames_read"] == 4
     assert out["gop"] == 2 and out["result"]["first"] == 4 and set(out["state"]) == set(
         run_model_keys(run))
 
