@@ -76,18 +76,14 @@ def gop_for_frame(spans: list[tuple[int, int]], f: float) -> int:
     return len(spans) - 1
 
 
-def local_time(span: tuple[int, int], f: float) -> float:
-    """Frame position ``f`` -> local time in [0, 1] of the GOP ``span`` (clamped)."""
+def local_time(span: tuple[int, int], f: float, clamp: bool = True) -> float:
+    """Frame position ``f`` -> local time in [0, 1] of the GOP ``span`` (clamped; unclamped for a switch
+    window's 'through' warp, which renders a GOP past its ends)."""
     first, last = span
     if last == first:
         return 0.0
-    return min(max((f - first) / (last - first), 0.0), 1.0)
-
-
-def _through(span: tuple[int, int], f: float) -> float:
-    """Frame position ``f`` -> local time of the GOP ``span``, not clamped (a switch window's 'through' warp)."""
-    first, last = span
-    return 0.0 if last == first else (f - first) / (last - first)
+    t = (f - first) / (last - first)
+    return min(max(t, 0.0), 1.0) if clamp else t
 
 
 def frame_position(t: float, fps: float, frames: int) -> float:
@@ -115,7 +111,7 @@ def switch_mix(spans: list[tuple[int, int]], f: float, width: float = SWITCH_BLE
         if half > 0 and abs(f - shared) < half and not is_cut(spans, g):
             weight = (f - (shared - half)) / (2.0 * half)
             if warp == "through":  # both at f itself, each continued past its end by up to half the window
-                return Mix(g - 1, _through(spans[g - 1], f), _through(spans[g], f), weight)
+                return Mix(g - 1, local_time(spans[g - 1], f, False), local_time(spans[g], f, False), weight)
             if warp == "ease":
                 fa, fb = shared - half * (1.0 - weight) ** 2, shared + half * weight ** 2
             elif warp == "hold":
