@@ -1,7 +1,9 @@
 """How close each minterpolate setting comes to the held-out frames, computed as training computes its guide.
 
 The in-between targets of ``--guide`` (train/tasks.py ``guide_targets``) are
-minterpolate of each GOP's own fitted frames (with the lead frame). A model
+minterpolate of each GOP's own fitted frames, the mean of the filter run after
+the lead frame and after the two fitted frames before the GOP (``GUIDE_CONTEXT``;
+GOPs laid out without scene cuts or margins here). A model
 that fits them cannot be much better than they are, so this measures the
 teacher itself: for each setting, and for weighted means of settings, the mean
 PSNR of its frames at the held-out times against the true frames, on the
@@ -21,7 +23,7 @@ import numpy as np
 from actinr.engines.media import parse_size
 from actinr.train import baselines
 from actinr.train.config import TrainConfig
-from actinr.train.tasks import fitted_frames, spans_for
+from actinr.train.tasks import GUIDE_CONTEXT, fitted_frames, spans_for
 from actinr.train.video import read_video
 
 from clips import clip_path  # benchmarks/clips.py
@@ -57,7 +59,11 @@ def teacher_psnr(frames: np.ndarray, every: int, setting) -> float:
     count, scores = len(frames), []
     for first, last in spans_for(cfg, count):
         keys = [f for f in fitted_frames(cfg, count) if first <= f <= last]
+        context = [f for f in fitted_frames(cfg, count) if f < first][-GUIDE_CONTEXT:]
         out = baselines.mixed_motion_frames(frames[keys], every, setting, lead=True)
+        if context:
+            after = baselines.mixed_motion_frames(frames[context + keys], every, setting)[len(context) * every:]
+            out = np.round((out.astype(np.float32) + after) / 2.0).astype(np.uint8)
         scores += [psnr(out[i], frames[first + i]) for i in range(out.shape[0]) if i % every]
     return float(np.mean(scores))
 

@@ -71,6 +71,10 @@ class TrainConfig:
                                   "grey levels (mean absolute difference) is left to the model's own interpolation, "
                                   "by twice as much or more it follows them fully, linearly between (0: off)",
                                   metavar="LEVELS")
+    guide_motion_max: float = option(1.0, "with --guide-motion, the weight keeps growing past full with the motion "
+                                      "the targets show, up to this many times --guide-weight (reached at "
+                                      "1 + this many times LEVELS): where minterpolate moves things most, the model "
+                                      "follows it most (1: never above --guide-weight)", metavar="X")
     shared_weight: float = option(1.0, "loss weight of a GOP's fitted frames that it shares with the GOP before or "
                                    "after it, against 1 for the others: higher makes the two GOPs agree better "
                                    "there, so the switch between them is smaller", metavar="W")
@@ -149,6 +153,7 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(0 < cfg.guide_share <= 1, "--guide-share", "in (0, 1]", cfg.guide_share)
     _check(cfg.guide_gate >= 0, "--guide-gate", ">= 0", cfg.guide_gate)
     _check(cfg.guide_motion >= 0, "--guide-motion", ">= 0", cfg.guide_motion)
+    _check(cfg.guide_motion_max >= 1, "--guide-motion-max", ">= 1", cfg.guide_motion_max)
     _check(cfg.shared_weight > 0, "--shared-weight", "> 0", cfg.shared_weight)
     _check(cfg.gop_margin >= 0, "--gop-margin", ">= 0", cfg.gop_margin)
     _check(cfg.gop_shift >= 0, "--gop-shift", ">= 0", cfg.gop_shift)

@@ -4,7 +4,8 @@ Each step samples ``batch`` random pixels per patch from every fitted frame of
 the GOP, evaluates all patches in one batched matmul and takes an Adam step on
 the MSE (padding and hidden pixels weigh 0), plus ``guide_weight`` times the
 MSE on in-between targets (``--guide mci``: ffmpeg's motion-compensated
-interpolation of the GOP's fitted frames, train/tasks.py ``guide_targets``; a
+interpolation of the GOP's fitted frames, its motion search started two fitted
+frames earlier, train/tasks.py ``guide_targets``; a
 random ``guide_share`` of the fitted frames' count is drawn each step; with
 ``guide_gate`` each patch's share of it follows a leave-one-out check,
 ``guide_trust``), plus ``smooth``
@@ -46,7 +47,16 @@ from .model import GOPModel
 from .motion import acceleration_penalty, velocity_penalty
 from .run import GopResult, ResumePoint, Run, RunLock, RunSource, load_tensors, option_changes, save_tensors
 from .scenes import find_cuts, key_differences
-from .tasks import fitted_frames, guide_targets, guide_trust, motion_trust, spans_for, training_targets
+from .tasks import (
+    GUIDE_CONTEXT,
+    fitted_frames,
+    guide_split,
+    guide_targets,
+    guide_trust,
+    motion_trust,
+    spans_for,
+    training_targets,
+)
 from .video import clip_info, frames_at, read_video
 
 
@@ -259,6 +269,15 @@ def gop_frames(run: Run, g: int) -> tuple[list[int], list[int]]:
     return own, before + own + after
 
 
+def guide_context(run: Run, frames: list[int]) -> list[int]:
+    """The fitted frames just before ``frames`` (a GOP's, ``gop_frames``) that its in-between targets'
+    motion search starts from (tasks.py ``guide_targets``), across a scene cut as minterpolate of the whole
+    run would; none at the clip's start or without ``--guide``."""
+    if guide_split(run.config) == 0:
+        return []
+    return [f for f in run.fitted if f < frames[0]][-GUIDE_CONTEXT:]
+
+
 def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight, coords, device,
              stop: _StopFlag, progress: bool, on_step, decoder, offset: int = 0) -> tuple[GOPModel, GopResult]:
     """Fit GOP ``g`` (warm-started from ``prev``) -> (model, result); ``target`` holds the frames from
@@ -272,7 +291,9 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     p, nf, k, _ = tgt.shape
     # in-between targets (--guide): motion-compensated frames between the fitted ones, a random ng of them a step
     key_img = keys.view(nf, run.source.height, run.source.width, 3).numpy()
-    img, times = guide_targets(cfg, key_img, frames)
+    before = guide_context(run, frames)
+    ctx = target[[f - offset for f in before]].view(len(before), *key_img.shape[1:]).numpy() if before else None
+    img, times = guide_targets(cfg, key_img, frames, ctx)
     ng = min(len(times), max(1, round(nf * cfg.guide_share)))
     trust = None  # (P, 1, 1): the guide's weight in each patch (--guide-gate); None: 1 everywhere
     if ng:

@@ -82,7 +82,7 @@ class _NoStop:
 def fit_gop_task(run_path: str, g: int, warm, threads: int) -> dict:
     """One GOP in a Ray worker: read its frames, fit it from ``warm`` (a previous task's result, a state
     dict, or None for a cold start) and return ``{"gop", "state", "result"}`` (the driver writes the file)."""
-    from .fit import _Decoder, _fit_gop, gop_frames, pick_device
+    from .fit import _Decoder, _fit_gop, gop_frames, guide_context, pick_device
     from .tasks import training_targets
     from .video import read_video
 
@@ -94,7 +94,7 @@ def fit_gop_task(run_path: str, g: int, warm, threads: int) -> dict:
         run = Run.load(path)
         cfg = run.config
         _, frames = gop_frames(run, g)  # its own frames and those of --gop-margin beyond its shared ends
-        first, last = frames[0], frames[-1]
+        first, last = (guide_context(run, frames) or frames)[0], frames[-1]  # and its guide's context before
         resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
         clip = read_video(run.source.path, cfg.start + first, last - first + 1, resize, only=True)
         target, weight = training_targets(cfg, clip.frames)

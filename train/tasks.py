@@ -41,19 +41,37 @@ def guide_split(cfg: TrainConfig) -> int:
     return cfg.guide_split or (cfg.every if cfg.task == "interp" else 2)
 
 
-def guide_targets(cfg: TrainConfig, keys: np.ndarray, frames: list[int]) -> tuple[np.ndarray, list[float]]:
+GUIDE_CONTEXT = 2  # fitted frames before a GOP's first that the in-between targets' motion search starts from
+
+
+def guide_targets(cfg: TrainConfig, keys: np.ndarray, frames: list[int], context: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, list[float]]:
     """In-between targets of one GOP: ``keys`` (F, H, W, 3) uint8 are its fitted frames (numbers ``frames``,
     evenly spaced) as the loss sees them -> (G, H, W, 3) uint8 motion-compensated frames and their times in
-    frames. Only the GOP's own fitted frames are used, so a GOP fitted alone (``--workers``) gets the same."""
+    frames. The GOP's frames go to minterpolate after the lead frame (``motion_frames``), and, given
+    ``context`` (C, H, W, 3), the up to ``GUIDE_CONTEXT`` fitted frames just before ``frames[0]`` (fit.py
+    ``guide_context``), also after those; the targets are the mean of the two. The filter's scene-change
+    test compares each pair's change with the one before, and its motion search starts from the previous
+    pair's vectors, so what comes first changes its output: after the frames before, it is minterpolate of
+    the whole run's fitted frames (on bikes exactly), which after bikes' scene cut is 0.9 dB closer at
+    k = 4 and 0.3 dB further at k = 10 than after the lead; the mean is within 0.01 dB of the better one or
+    above both (docs/measurements.md). Only these frames are read, so a GOP fitted alone (``--workers``)
+    gets the same.
+    """
     split = guide_split(cfg)
     if split == 0 or len(frames) < 2:
         return np.zeros((0, *keys.shape[1:]), np.uint8), []
     from .baselines import MCI2_OPTIONS, mixed_motion_frames, motion_frames
 
-    if cfg.guide == "mci2":  # the weighted mean of two settings
-        out = mixed_motion_frames(keys, split, MCI2_OPTIONS, lead=True)
-    else:
-        out = motion_frames(keys, split, lead=True)
+    def run(k: np.ndarray, lead: bool) -> np.ndarray:
+        if cfg.guide == "mci2":  # the weighted mean of two settings
+            return mixed_motion_frames(k, split, MCI2_OPTIONS, lead=lead)
+        return motion_frames(k, split, lead=lead)
+
+    out = run(keys, True)  # after the lead frame (motion_frames)
+    if context is not None and len(context):  # and the mean with the search started from the frames before
+        after = run(np.concatenate([context, keys]), False)[len(context) * split:]
+        out = np.round((out.astype(np.float32) + after) / 2.0).astype(np.uint8)
     step = (frames[-1] - frames[0]) / (len(frames) - 1)
     inner = [i for i in range(out.shape[0]) if i % split]
     return out[inner], [frames[0] + i * step / split for i in inner]
@@ -92,12 +110,14 @@ def guide_trust(cfg: TrainConfig, keys: np.ndarray, pixel: np.ndarray, weight: n
 
 def motion_trust(cfg: TrainConfig, keys: np.ndarray, frames: list[int], img: np.ndarray, times: list[float],
                  pixel: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
-    """Per-patch weight in [0, 1] of the in-between targets by the motion they show (``--guide-motion L``):
-    ``d``, the mean absolute difference in grey levels between the targets ``img`` (G, H, W, 3) at ``times``
-    and blending the fitted frames ``keys`` (numbers ``frames``) there, gives ``d / L - 1`` clipped to [0, 1]:
-    0 up to L levels, 1 from 2 L. Where motion compensation changes little that a cross-fade would not
+    """Per-patch weight of the in-between targets by the motion they show (``--guide-motion L``): ``d``, the
+    mean absolute difference in grey levels between the targets ``img`` (G, H, W, 3) at ``times`` and
+    blending the fitted frames ``keys`` (numbers ``frames``) there, gives ``d / L - 1`` clipped to
+    [0, ``--guide-motion-max``]: 0 up to L levels, 1 from 2 L (by default), or growing on with the motion
+    up to that maximum. Where motion compensation changes little that a cross-fade would not
     (minterpolate's colour conversion alone departs by about half a level), the model's own interpolation
-    decides; where it moves things, the model follows it.
+    decides; where it moves things, the model follows it (with a maximum above 1, the more so the more it
+    moves them; carphone k = 2's 24-px patches depart by 0.5-2.1 levels, bikes k = 4's by 1.9-21).
     ``pixel`` (P, K) indexes a patch's pixels in the flattened frame, ``weight`` (P, K) their loss weights.
     None: every patch weighs 1."""
     if cfg.guide_motion <= 0 or not times:
@@ -110,7 +130,7 @@ def motion_trust(cfg: TrainConfig, keys: np.ndarray, frames: list[int], img: np.
         fade = (1.0 - (x - i)) * keys[i].astype(np.float32) + (x - i) * keys[i + 1].astype(np.float32)
         diff += np.abs(target.astype(np.float32) - fade).mean(-1)
     moved = (diff.reshape(-1)[pixel] * weight).sum(1) / weight.sum(1).clip(1.0, None) / len(times)
-    return np.clip(moved / cfg.guide_motion - 1.0, 0.0, 1.0).astype(np.float32)
+    return np.clip(moved / cfg.guide_motion - 1.0, 0.0, cfg.guide_motion_max).astype(np.float32)
 
 
 def inpaint_mask(cfg: TrainConfig, width: int, height: int) -> np.ndarray:

@@ -81,3 +81,18 @@ def test_gop_margin_reaches_past_shared_ends_only():
     assert gop_frames(cut, 0)[1] == [0, 2, 4, 6, 8]  # nothing of the other scene
     assert gop_frames(cut, 1)[1] == [10, 12, 14, 16, 18, 20]
     assert gop_frames(cut, 2)[1] == [16, 18, 20, 22, 24]
+
+
+def test_guide_context_is_the_two_fitted_frames_before_a_gop():
+    """The in-between targets' motion search starts two fitted frames earlier, across a scene cut too (as
+    minterpolate of the whole run would); none at the clip's start or without in-between targets."""
+    from types import SimpleNamespace
+
+    from actinr.train.config import TrainConfig
+    from actinr.train.fit import guide_context
+
+    r = SimpleNamespace(fitted=list(range(0, 25, 2)), config=TrainConfig(task="interp", every=2))
+    assert guide_context(r, [0, 2, 4]) == [] and guide_context(r, [2, 4]) == [0]
+    assert guide_context(r, [10, 12, 14]) == [6, 8]
+    r.config = TrainConfig(task="interp", every=2, guide="off")
+    assert guide_context(r, [10, 12, 14]) == []

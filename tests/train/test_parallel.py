@@ -64,8 +64,9 @@ def test_the_task_reads_one_gop_and_fits_it(carphone, tmp_path, monkeypatch):
 
     monkeypatch.setattr("actinr.train.video.read_video", spy)
     out = P.fit_gop_task(str(tmp_path / "run"), 2, None, 1)
-    # GOP 2 is frames 4-6, fitted with frame 3 too (--gop-margin 1: one fitted frame past its shared end)
-    assert calls == [(3, 4, True)] and out["frames_read"] == 4
+    # GOP 2 is frames 4-6, fitted with frame 3 too (--gop-margin 1: one fitted frame past its shared end), its
+    # in-between targets' motion search started from frames 1 and 2 (train/tasks.py GUIDE_CONTEXT)
+    assert calls == [(1, 6, True)] and out["frames_read"] == 6
     assert out["gop"] == 2 and out["result"]["first"] == 4 and set(out["state"]) == set(
         run_model_keys(run))
 

@@ -76,6 +76,29 @@ def test_guide_targets_are_the_motion_compensated_frames_between_fitted_ones():
     assert guide_targets(TrainConfig(), clip[:1], [0])[1] == []
 
 
+def test_guide_targets_are_the_mean_after_the_lead_and_after_the_frames_before():
+    """Given the two fitted frames before a GOP, its in-between targets are the mean of minterpolate of its
+    frames after the lead frame and of minterpolate after those frames, which is minterpolate over all the
+    fitted frames (the benchmark's baseline). Without any lead or context the filter takes this pan's first
+    pair for a scene cut and cross-fades it (measured here: 38.4 grey levels off, 6.7 after the frames
+    before)."""
+    rng = np.random.default_rng(5)
+    small = rng.integers(0, 255, (12, 50, 3)).astype(np.uint8)
+    wide = np.asarray(Image.fromarray(small).resize((200, 48), Image.BICUBIC))  # a smooth random texture
+    clip = np.stack([wide[:, 2 * i: 2 * i + 96] for i in range(13)])  # panned 2 px a frame
+    cfg = TrainConfig(task="interp", every=2)
+    whole = baselines.motion_frames(clip[0:13:2], 2)[[7, 9, 11]]  # frames 0..12, every 2
+    lead = baselines.motion_frames(clip[6:13:2], 2, lead=True)[[1, 3, 5]]
+    img, times = guide_targets(cfg, clip[6:13:2], [6, 8, 10, 12], clip[[2, 4]])
+    assert times == [7.0, 9.0, 11.0]
+    np.testing.assert_array_equal(img, np.round((whole.astype(np.float32) + lead) / 2).astype(np.uint8))
+    bare = baselines.motion_frames(clip[6:13:2], 2)  # neither context nor lead
+    err = [np.abs(x.astype(int) - clip[7]).mean() for x in (whole[0], bare[1])]
+    assert err[1] > 2 * err[0], err
+    alone, _ = guide_targets(cfg, clip[6:13:2], [6, 8, 10, 12])  # no context (the clip's start): the lead alone
+    np.testing.assert_array_equal(alone, lead)
+
+
 def test_mci2_guide_is_the_weighted_mean_of_its_two_settings():
     """--guide mci2: 2/3 of minterpolate with a 64-px search plus 1/3 with 8-px blocks, at the same times."""
     rng = np.random.default_rng(3)
@@ -140,14 +163,20 @@ def test_motion_trust_is_the_targets_departure_from_a_cross_fade():
     cfg = TrainConfig(task="interp", every=4, guide_motion=2.0)
     trust = motion_trust(cfg, keys, [0, 4, 8], img, [2.0, 6.0], pixel, ones)
     assert trust == pytest.approx([0.5, 0.0])  # top: (6 + 0) / 2 targets = 3 levels: 3 / 2 - 1; bottom: none
-    cfg = TrainConfig(task="interp", every=4, guide_motion=1.0)
+    cfg = TrainConfig(task="interp", every=4, guide_motion=1.0, guide_motion_max=1.0)
     assert motion_trust(cfg, keys, [0, 4, 8], img, [2.0, 6.0], pixel, ones) == pytest.approx([1.0, 0.0])  # capped
+    # past full: 3 levels at L = 1 is 3 / 1 - 1 = 2 times the guide weight, up to --guide-motion-max
+    for top, want in ((4.0, 2.0), (1.5, 1.5)):
+        cfg = TrainConfig(task="interp", every=4, guide_motion=1.0, guide_motion_max=top)
+        assert motion_trust(cfg, keys, [0, 4, 8], img, [2.0, 6.0], pixel, ones) == pytest.approx([want, 0.0])
     cfg = TrainConfig(task="interp", every=4, guide_motion=3.0)
     assert motion_trust(cfg, keys, [0, 4, 8], img, [2.0, 6.0], pixel, ones) == pytest.approx([0.0, 0.0])  # below L
     off = TrainConfig(guide_motion=0.0)
     assert motion_trust(off, keys, [0, 4, 8], img, [2.0, 6.0], pixel, ones) is None  # off: every patch weighs 1
     with pytest.raises(ActinrError, match="--guide-motion must be >= 0"):
         TrainConfig(guide_motion=-1.0).validate()
+    with pytest.raises(ActinrError, match="--guide-motion-max must be >= 1"):
+        TrainConfig(guide_motion_max=0.5).validate()
 
 
 def test_guided_fit_moves_the_square_between_fitted_frames(tmp_path):
