@@ -39,9 +39,9 @@ def main() -> None:
             for g, (first, last) in enumerate(run.spans):
                 _, fit = gop_frames(run, g)
                 before = guide_context(run, fit)
-                lead = baselines.motion_frames(frames[fit], k, lead=True)
-                after = baselines.motion_frames(frames[before + fit], k, lead=not before)[len(before) * k:]
-                mean = np.round((lead.astype(np.float32) + after) / 2.0).astype(np.uint8)
+                lead, after = baselines.guide_runs(frames[fit], k, frames[before] if before else None)
+                mean = baselines.mean_frames(lead, after)
+                after = lead if after is None else after  # at the clip's start there is nothing before
                 for i in range(lead.shape[0]):
                     f = fit[0] + i
                     if i % k and first < f < last:

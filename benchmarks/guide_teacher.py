@@ -60,10 +60,8 @@ def teacher_psnr(frames: np.ndarray, every: int, setting) -> float:
     for first, last in spans_for(cfg, count):
         keys = [f for f in fitted_frames(cfg, count) if first <= f <= last]
         context = [f for f in fitted_frames(cfg, count) if f < first][-GUIDE_CONTEXT:]
-        out = baselines.mixed_motion_frames(frames[keys], every, setting, lead=True)
-        if context:
-            after = baselines.mixed_motion_frames(frames[context + keys], every, setting)[len(context) * every:]
-            out = np.round((out.astype(np.float32) + after) / 2.0).astype(np.uint8)
+        out = baselines.mean_frames(*baselines.guide_runs(frames[keys], every, frames[context] if context else None,
+                                                          setting))
         scores += [psnr(out[i], frames[first + i]) for i in range(out.shape[0]) if i % every]
     return float(np.mean(scores))
 

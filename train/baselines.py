@@ -102,6 +102,29 @@ def mixed_motion_frames(keys: np.ndarray, split: int, setting, lead: bool = Fals
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
+def guide_runs(keys: np.ndarray, split: int, context: np.ndarray | None = None, setting=None
+               ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The two minterpolate runs the guide (train/tasks.py ``guide_targets``) averages, of ``keys`` (K, H, W, 3)
+    uint8 to ``split`` frames per interval: after the lead frame, and, given ``context`` (C, H, W, 3), the
+    fitted frames just before ``keys``, after those (their outputs dropped; None without them). ``setting``:
+    ``(options, weight)`` pairs (:func:`mixed_motion_frames`), None for the baseline's own. Each run
+    ((K - 1) * split + 1, H, W, 3) uint8; :func:`mean_frames` mixes them."""
+    def run(frames: np.ndarray, lead: bool) -> np.ndarray:
+        if setting is None:
+            return motion_frames(frames, split, lead=lead)
+        return mixed_motion_frames(frames, split, setting, lead=lead)
+
+    after = None
+    if context is not None and len(context):
+        after = run(np.concatenate([context, keys]), False)[len(context) * split:]
+    return run(keys, True), after
+
+
+def mean_frames(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """The rounded mean of two uint8 runs of :func:`guide_runs` (``a`` itself when ``b`` is None)."""
+    return a if b is None else np.round((a.astype(np.float32) + b) / 2.0).astype(np.uint8)
+
+
 def minterpolate(frames: np.ndarray, every: int) -> np.ndarray:
     """ffmpeg's motion-compensated interpolation of key frames ``frames[0::every]`` back to every frame.
 

@@ -82,7 +82,7 @@ class _NoStop:
 def fit_gop_task(run_path: str, g: int, warm, threads: int) -> dict:
     """One GOP in a Ray worker: read its frames, fit it from ``warm`` (a previous task's result, a state
     dict, or None for a cold start) and return ``{"gop", "state", "result"}`` (the driver writes the file)."""
-    from .fit import _Decoder, _fit_gop, gop_frames, guide_context, pick_device
+    from .fit import _Decoder, _fit_gop, gop_frames, guide_context, pick_device, reused_heap
     from .tasks import training_targets
     from .video import read_video
 
@@ -91,30 +91,31 @@ def fit_gop_task(run_path: str, g: int, warm, threads: int) -> dict:
     torch.set_num_threads(max(1, int(threads)))
     flush = torch.set_flush_denormal(True)
     try:
-        run = Run.load(path)
-        cfg = run.config
-        _, frames = gop_frames(run, g)  # its own frames and those of --gop-margin beyond its shared ends
-        first, last = (guide_context(run, frames) or frames)[0], frames[-1]  # and its guide's context before
-        resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
-        clip = read_video(run.source.path, cfg.start + first, last - first + 1, resize, only=True)
-        target, weight = training_targets(cfg, clip.frames)
-        device = pick_device(cfg.device)
-        windows = patch_windows(run.layout)
-        pixel = torch.from_numpy(windows.pixel)
-        loss_weight = (weight[pixel] * torch.from_numpy(windows.valid)).to(device)
-        coords = torch.from_numpy(windows.coords).to(device)
-        prev = None
-        state = warm["state"] if isinstance(warm, dict) and "state" in warm else warm
-        if state is not None:
-            from .model import GOPModel
+        with reused_heap():  # as train() does in a single process
+            run = Run.load(path)
+            cfg = run.config
+            _, frames = gop_frames(run, g)  # its own frames and those of --gop-margin beyond its shared ends
+            first, last = (guide_context(run, frames) or frames)[0], frames[-1]  # and its guide's context before
+            resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
+            clip = read_video(run.source.path, cfg.start + first, last - first + 1, resize, only=True)
+            target, weight = training_targets(cfg, clip.frames)
+            device = pick_device(cfg.device)
+            windows = patch_windows(run.layout)
+            pixel = torch.from_numpy(windows.pixel)
+            loss_weight = (weight[pixel] * torch.from_numpy(windows.valid)).to(device)
+            coords = torch.from_numpy(windows.coords).to(device)
+            prev = None
+            state = warm["state"] if isinstance(warm, dict) and "state" in warm else warm
+            if state is not None:
+                from .model import GOPModel
 
-            prev = GOPModel(**run.model_args())
-            prev.load_state_dict(state)
-            prev = prev.to(device)
-        model, result = _fit_gop(run, g, prev, target, pixel, loss_weight, coords, device, _NoStop(), False, None,
-                                 _Decoder(cfg.compile), offset=first)
-        return {"gop": g, "state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-                "result": result.to_json(), "frames_read": int(clip.frames.shape[0])}
+                prev = GOPModel(**run.model_args())
+                prev.load_state_dict(state)
+                prev = prev.to(device)
+            model, result = _fit_gop(run, g, prev, target, pixel, loss_weight, coords, device, _NoStop(), False, None,
+                                     _Decoder(cfg.compile), offset=first)
+            return {"gop": g, "state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                    "result": result.to_json(), "frames_read": int(clip.frames.shape[0])}
     finally:
         if flush:
             torch.set_flush_denormal(False)

@@ -61,17 +61,10 @@ def guide_targets(cfg: TrainConfig, keys: np.ndarray, frames: list[int], context
     split = guide_split(cfg)
     if split == 0 or len(frames) < 2:
         return np.zeros((0, *keys.shape[1:]), np.uint8), []
-    from .baselines import MCI2_OPTIONS, mixed_motion_frames, motion_frames
+    from .baselines import MCI2_OPTIONS, guide_runs, mean_frames
 
-    def run(k: np.ndarray, lead: bool) -> np.ndarray:
-        if cfg.guide == "mci2":  # the weighted mean of two settings
-            return mixed_motion_frames(k, split, MCI2_OPTIONS, lead=lead)
-        return motion_frames(k, split, lead=lead)
-
-    out = run(keys, True)  # after the lead frame (motion_frames)
-    if context is not None and len(context):  # and the mean with the search started from the frames before
-        after = run(np.concatenate([context, keys]), False)[len(context) * split:]
-        out = np.round((out.astype(np.float32) + after) / 2.0).astype(np.uint8)
+    # the run after the lead frame, its mean with the run after the frames before (mci2: two settings each)
+    out = mean_frames(*guide_runs(keys, split, context, MCI2_OPTIONS if cfg.guide == "mci2" else None))
     step = (frames[-1] - frames[0]) / (len(frames) - 1)
     inner = [i for i in range(out.shape[0]) if i % split]
     return out[inner], [frames[0] + i * step / split for i in inner]

@@ -281,3 +281,29 @@ def test_overlapping_windows_blend_neighbouring_patches(carphone, tmp_path):
     expected = ((1 - w1) * out[0] + w1 * out[1]).clamp(0, 1)
     assert torch.allclose(img[5, 26], expected, atol=1e-5)
     assert not torch.allclose(out[0], out[1], atol=1e-3)  # the two patches really differ there
+
+
+def _refaults(nbytes: int) -> int:
+    """Page faults taken by a second buffer of ``nbytes`` written after a first one was freed."""
+    import resource
+
+    torch.ones(nbytes // 4).sum()  # allocate, touch every page, free
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    torch.ones(nbytes // 4).sum()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+def test_reused_heap_keeps_large_buffers_between_steps():
+    from actinr.train.fit import _libc, reused_heap
+
+    if _libc() is None:
+        pytest.skip("reused_heap changes nothing without glibc's mallopt (this is not Linux with glibc)")
+    size = 64 << 20  # above glibc's largest mmap threshold (32 MiB): a fresh mmap for each buffer by default
+    pages = size // 4096
+    _refaults(size)
+    assert _refaults(size) > pages // 2  # by default each buffer faults its pages in again
+    with reused_heap() as on:
+        assert on
+        _refaults(size)  # the first rounds may place the aligned buffers apart; then they settle, as a fit's do
+        assert _refaults(size) < pages // 10  # inside, each buffer reuses the pages of the one before
+    assert _refaults(size) > pages // 2  # and glibc's defaults are back after it
