@@ -18,12 +18,15 @@ def carphone() -> Path:
 
 @pytest.fixture(scope="session")
 def carphone_run(carphone, tmp_path_factory):
-    """A 2-GOP model of real carphone frames 0-8 (GOPs 0-4 and 4-8), default widths, fitted briefly."""
+    """A 2-GOP model of real carphone frames 0-8 (GOPs 0-4 and 4-8), default widths, fitted briefly; without
+    overlapping windows (the tests on it count patches and pixels of one owner each; ``overlap_bundle`` and the
+    training tests cover the blend)."""
     from actinr.train.config import TrainConfig
     from actinr.train.fit import train
 
     out = tmp_path_factory.mktemp("carphone_run") / "run"
-    return train(TrainConfig(source=str(carphone), frames=9, gop=5, iters=300, batch=64, compile=False),
+    return train(TrainConfig(source=str(carphone), frames=9, gop=5, iters=300, batch=64, overlap=0,
+                             compile=False),
                  out, progress=False)
 
 

@@ -32,7 +32,9 @@ class TrainConfig:
     hidden: int = option(32, "hidden width h of each patch MLP (complex units; realified width 2h)")
     layers: int = option(1, "number of complex hidden layers")
     patch: int = option(0, "patch size in pixels (0: chosen from the resolution)")
-    overlap: int = option(0, "pixels shared by neighbouring patches, blended bilinearly (removes seams)")
+    overlap: int = option(-1, "pixels shared by neighbouring patches, blended bilinearly: removes seams and lets "
+                           "moving content cross patch borders (-1: auto, 4 or a quarter of a smaller patch; "
+                           "0: none)")
     w0: float = option(5.0, "WIRE frequency omega_0 of the Gabor activations")
     s0: float = option(7.0, "WIRE scale s_0 of the Gabor activations")
     time_freq: float = option(0.5, "standard deviation of the bias-INRs' 40 Gaussian time frequencies "
@@ -121,6 +123,11 @@ def auto_patch(width: int, height: int) -> int:
     return int(min(96, max(16, round(min(width, height) / 5 / 8) * 8)))
 
 
+def auto_overlap(patch: int) -> int:
+    """Overlap for a patch size: 4 pixels (measured at patches 24 and 32), at most a quarter of the patch."""
+    return min(4, patch // 4)
+
+
 def _check(ok: bool, flag: str, rule: str, value) -> None:
     from actinr.engines.errors import ActinrError
 
@@ -137,7 +144,7 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(cfg.hidden >= 1, "--hidden", ">= 1", cfg.hidden)
     _check(cfg.layers >= 1, "--layers", ">= 1", cfg.layers)
     _check(cfg.patch == 0 or cfg.patch >= 2, "--patch", "0 (auto) or >= 2", cfg.patch)
-    _check(cfg.overlap >= 0, "--overlap", ">= 0", cfg.overlap)
+    _check(cfg.overlap >= -1, "--overlap", "-1 (auto) or >= 0", cfg.overlap)
     _check(cfg.w0 > 0 and cfg.s0 > 0, "--w0 and --s0", "> 0", (cfg.w0, cfg.s0))
     _check(cfg.lr > 0, "--lr", "> 0", cfg.lr)
     _check(cfg.time_freq > 0, "--time-freq", "> 0", cfg.time_freq)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import math
 import platform
 import signal
@@ -45,7 +46,7 @@ from actinr.engines.patch_mlp import decode
 from actinr.engines.signals import STOP_SIGNALS, Terminated, signal_name
 from actinr.engines.timeline import is_cut
 
-from .config import TrainConfig, auto_patch
+from .config import TrainConfig, auto_overlap, auto_patch
 from .model import GOPModel
 from .motion import acceleration_penalty, velocity_penalty
 from .run import GopResult, ResumePoint, Run, RunLock, RunSource, load_tensors, option_changes, save_tensors
@@ -186,7 +187,10 @@ def new_run(cfg: TrainConfig, out: Path, pixels: bool = True) -> tuple[Run, obje
         frames = clip.frames[keys] if pixels else frames_at(cfg.source, cfg.start, keys, resize)
         diffs = key_differences(frames)
         cuts = find_cuts(diffs, cfg.scene_cut)
-    run = Run(out, cfg, source, cfg.patch or auto_patch(w, h), spans_for(cfg, count, cuts, diffs), keys)
+    patch = cfg.patch or auto_patch(w, h)
+    if cfg.overlap < 0:  # stored resolved, so that a later change of the rule leaves the run as it was
+        cfg = dataclasses.replace(cfg, overlap=auto_overlap(patch))
+    run = Run(out, cfg, source, patch, spans_for(cfg, count, cuts, diffs), keys)
     _ = run.layout  # validates patch and overlap before anything is written
     return run, clip
 

@@ -27,7 +27,7 @@ from actinr.engines.errors import ActinrError
 from actinr.engines.files import os_reason, write_bytes, write_text
 from actinr.engines.grid import PatchLayout
 
-from .config import TrainConfig
+from .config import TrainConfig, auto_overlap
 
 RUN_FORMAT = "actinr-run"
 RUN_VERSION = 1
@@ -124,7 +124,9 @@ class Run:
 
     @property
     def layout(self) -> PatchLayout:
-        return PatchLayout(self.source.width, self.source.height, self.patch, self.config.overlap)
+        overlap = self.config.overlap
+        return PatchLayout(self.source.width, self.source.height, self.patch,
+                           overlap if overlap >= 0 else auto_overlap(self.patch))
 
     @property
     def finished(self) -> set[int]:

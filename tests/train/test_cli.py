@@ -39,6 +39,7 @@ def test_unknown_command(capsys):
     (["train", "{clip}", "-o", "{tmp}/r", "--resize", "big"], "--resize must look like WIDTHxHEIGHT"),
     (["train", "{clip}", "-o", "{tmp}/r", "--gop", "1"], "--gop must be >= 2, got 1"),
     (["train", "{clip}", "-o", "{tmp}/r", "--overlap", "30"], "patch overlap must be between 0 and half"),
+    (["train", "{clip}", "-o", "{tmp}/r", "--overlap", "-2"], "--overlap must be -1 (auto) or >= 0, got -2"),
     (["train", "-o", "{tmp}/r"], "a source video is required"),
     (["train", "--resume", "-o", "{tmp}/nothing"], "nothing: no such run folder"),
     (["eval", "{tmp}"], "not a run folder (no config.json)"),

@@ -14,9 +14,9 @@ from safetensors.torch import load_file
 
 from actinr.engines.errors import ActinrError
 from actinr.train import baselines
-from actinr.train.config import TrainConfig
+from actinr.train.config import TrainConfig, auto_overlap
 from actinr.train.evaluate import evaluate, format_report
-from actinr.train.fit import Interrupted, train
+from actinr.train.fit import Interrupted, new_run, train
 from actinr.train.render import RunRenderer
 from actinr.train.run import ResumePoint, Run
 
@@ -43,7 +43,9 @@ def test_short_fit_reaches_stated_psnr(fitted):
     assert rep["overall"]["frames"] == 4
     assert rep["overall"]["psnr"] >= 29.5, rep["overall"]
     assert rep["overall"]["ssim"] >= 0.85
-    assert fitted.results[0].psnr == pytest.approx(rep["overall"]["psnr"], abs=0.5)  # fit vs uint8 eval
+    # fit vs uint8 eval; the fit's PSNR is each patch's over its own window, the eval's of the blended picture (the
+    # default overlapping windows): measured 31.17 against 30.55 dB here; without overlap they kept within 0.5
+    assert fitted.results[0].psnr == pytest.approx(rep["overall"]["psnr"], abs=1.0)
 
 
 def test_checkpoint_round_trip_reproduces_output(fitted):
@@ -104,8 +106,9 @@ def test_shared_weight_makes_neighbouring_gops_agree_on_their_shared_frame(carph
     gap = {}
     for w in (1.0, 8.0):
         # without --gop-margin, which also makes the GOPs agree there (0.0314 at weight 1 with it)
-        run = train(cfg(carphone, guide="off", shared_weight=w, iters=120, gop_margin=0), tmp_path / f"w{w}",
-                    progress=False)
+        # and without overlapping windows, whose blend also narrows the gap (0.0349 -> 0.0314 with them)
+        run = train(cfg(carphone, guide="off", shared_weight=w, iters=120, gop_margin=0, overlap=0),
+                    tmp_path / f"w{w}", progress=False)
         assert run.spans == [(0, 3), (3, 6)]
         coords = torch.from_numpy(sample_grid(run.layout, (176, 144)).coords)[:, None]
         with torch.no_grad():  # frame 3 from either GOP
@@ -281,6 +284,15 @@ def test_overlapping_windows_blend_neighbouring_patches(carphone, tmp_path):
     expected = ((1 - w1) * out[0] + w1 * out[1]).clamp(0, 1)
     assert torch.allclose(img[5, 26], expected, atol=1e-5)
     assert not torch.allclose(out[0], out[1], atol=1e-3)  # the two patches really differ there
+
+
+def test_the_default_overlap_is_resolved_from_the_patch_and_stored(carphone, tmp_path):
+    assert [auto_overlap(p) for p in (8, 12, 16, 24, 32, 96)] == [2, 3, 4, 4, 4, 4]
+    run, _ = new_run(cfg(carphone, frames=3, gop=3), tmp_path / "r", pixels=False)  # patch 32 at 176x144
+    assert TrainConfig().overlap == -1 and run.config.overlap == 4  # written as 4: a later rule leaves it so
+    assert (run.layout.overlap, run.layout.stride, run.layout.nx, run.layout.ny) == (4, 28, 7, 5)
+    run, _ = new_run(cfg(carphone, frames=3, gop=3, overlap=0), tmp_path / "r0", pixels=False)
+    assert run.config.overlap == 0 and (run.layout.nx, run.layout.ny) == (6, 5)
 
 
 def _refaults(nbytes: int) -> int:
