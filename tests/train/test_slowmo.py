@@ -44,7 +44,8 @@ def test_held_out_frames_of_a_moving_square_beat_blending(tmp_path):
     """
     moving_square(tmp_path / "frames")
     cfg = TrainConfig(source=str(tmp_path / "frames"), task="interp", every=2, patch=16, overlap=0, iters=400,
-                      compile=False, time_bias="all", smooth=0.0, time_freq=1.0, atom_warmup=0.8, atom_start=0.25, guide="off")
+                      compile=False, time_bias="all", smooth=0.0, time_freq=1.0, atom_warmup=0.8, atom_start=0.25,
+                      guide="off")
     run = train(cfg, tmp_path / "run", progress=False)
     held = evaluate(run.path)["held_out"]
     assert held["model"]["frames"] == 4  # frames 1, 3, 5, 7
