@@ -27,7 +27,7 @@ from actinr.engines.errors import ActinrError
 from actinr.engines.files import os_reason, write_bytes, write_text
 from actinr.engines.grid import PatchLayout
 
-from .config import TrainConfig, auto_overlap
+from .config import TrainConfig
 
 RUN_FORMAT = "actinr-run"
 RUN_VERSION = 1
@@ -124,9 +124,7 @@ class Run:
 
     @property
     def layout(self) -> PatchLayout:
-        overlap = self.config.overlap
-        return PatchLayout(self.source.width, self.source.height, self.patch,
-                           overlap if overlap >= 0 else auto_overlap(self.patch))
+        return PatchLayout(self.source.width, self.source.height, self.patch, self.config.overlap)
 
     @property
     def finished(self) -> set[int]:
