@@ -16,7 +16,7 @@ LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine"
           "atom_start": 0.25,
           "guide": "off", "guide_weight": 0.5, "guide_split": 0,
           "guide_share": 1.0, "guide_gate": 0.0, "guide_motion": 0.0, "shared_weight": 1.0, "scene_cut": 0.0,
-          "gop_shift": 0, "gop_margin": 0}
+          "gop_shift": 0, "gop_margin": 0, "lr_warmup": 0.0}
 
 
 @dataclass
@@ -91,7 +91,10 @@ class TrainConfig:
                                "(0..1) is above this, and above each neighbouring interval's by as much again, is a "
                                "cut: no GOP is fitted across it and playback cuts hard in the middle of it instead of "
                                "cross-dissolving two scenes (0: off)", metavar="DIFF")
-    lr: float = option(5e-3, "Adam learning rate at the start of each GOP")
+    lr: float = option(1e-2, "Adam learning rate of each GOP, after --lr-warmup")
+    lr_warmup: float = option(0.05, "fraction of each GOP's iterations over which the learning rate ramps up "
+                               "linearly to --lr, so that Adam's first steps do not undo the warm start from the "
+                               "GOP before (0: none)")
     lr_decay: float = option(0.1, "factor the learning rate decays by over a GOP's iterations")
     batch: int = option(128, "random pixels per patch and frame in each step")
     task: str = option("regress", "what to fit", choices=TASKS)
@@ -165,6 +168,7 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(cfg.gop_margin >= 0, "--gop-margin", ">= 0", cfg.gop_margin)
     _check(cfg.gop_shift >= 0, "--gop-shift", ">= 0", cfg.gop_shift)
     _check(0 <= cfg.scene_cut <= 1, "--scene-cut", "in [0, 1]", cfg.scene_cut)
+    _check(0 <= cfg.lr_warmup < 1, "--lr-warmup", "in [0, 1)", cfg.lr_warmup)
     _check(0 < cfg.lr_decay <= 1, "--lr-decay", "in (0, 1]", cfg.lr_decay)
     _check(cfg.batch >= 1, "--batch", ">= 1", cfg.batch)
     _check(cfg.every >= 2, "--every", ">= 2", cfg.every)

@@ -13,8 +13,9 @@ times the mean squared acceleration of the moving biases at random in-between
 times (train/motion.py), so the atoms travel at a steady speed between fitted
 frames. Optional schedules: ``coarse_to_fine`` lets the time frequencies in,
 lowest first; ``atom_warmup`` starts with wider atoms; ``shared_weight`` weighs the
-frames a GOP shares with its neighbours. The learning rate decays
-exponentially by ``lr_decay`` over the GOP. Ctrl-C (or SIGTERM, SIGHUP,
+frames a GOP shares with its neighbours. The learning rate ramps up over
+the first ``lr_warmup`` of the GOP's steps, then decays exponentially by
+``lr_decay`` over the GOP (``learning_rate``). Ctrl-C (or SIGTERM, SIGHUP,
 SIGQUIT) finishes the current step, writes ``resume.safetensors`` and raises
 :class:`Interrupted`; ``resume=True`` continues bit for
 bit where it stopped (same device and thread count).
@@ -382,7 +383,7 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     ema, started = None, time.perf_counter()
     for step in bar:
         for group in opt.param_groups:
-            group["lr"] = cfg.lr * cfg.lr_decay ** (step / cfg.iters)
+            group["lr"] = learning_rate(cfg, step)
         if cfg.coarse_to_fine > 0:
             _set_band(model, step / (cfg.coarse_to_fine * cfg.iters))
         if cfg.atom_warmup > 0:
@@ -433,6 +434,15 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     result = GopResult(g, first, last, round(psnr_from_mse(mse), 3), round(seconds, 2),
                        sum(v.numel() for v in model.parameters()), cfg.iters)
     return model, result
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """Step ``step``'s learning rate: ``--lr`` decaying exponentially by ``--lr-decay`` over the GOP, ramped up
+    linearly from lr / n over the first n = ``--lr-warmup`` x iters steps (Adam's first steps move every
+    weight by about the learning rate, whatever its gradient)."""
+    lr = cfg.lr * cfg.lr_decay ** (step / cfg.iters)
+    ramp = cfg.lr_warmup * cfg.iters
+    return lr * min(1.0, (step + 1) / ramp) if ramp > 1 else lr
 
 
 def _set_band(model: GOPModel, progress: float | None) -> None:

@@ -319,3 +319,21 @@ def test_reused_heap_keeps_large_buffers_between_steps():
         _refaults(size)  # the first rounds may place the aligned buffers apart; then they settle, as a fit's do
         assert _refaults(size) < pages // 10  # inside, each buffer reuses the pages of the one before
     assert _refaults(size) > pages // 2  # and glibc's defaults are back after it
+
+
+def test_learning_rate_ramps_up_then_decays():
+    from actinr.train.fit import learning_rate
+
+    cfg = TrainConfig(lr=0.01, lr_decay=0.1, lr_warmup=0.05, iters=1000)
+    # the first 50 steps ramp from lr / 50 to the decayed lr, then the exponential decay alone
+    assert learning_rate(cfg, 0) == pytest.approx(0.01 / 50 * 0.1 ** 0)
+    assert learning_rate(cfg, 24) == pytest.approx(0.01 * 0.1 ** 0.024 * 25 / 50)
+    assert learning_rate(cfg, 49) == pytest.approx(0.01 * 0.1 ** 0.049)
+    assert learning_rate(cfg, 500) == pytest.approx(0.01 * 0.1 ** 0.5)
+    assert learning_rate(cfg, 999) == pytest.approx(0.01 * 0.1 ** 0.999)
+    ramp = [learning_rate(cfg, s) for s in range(50)]
+    assert all(a < b for a, b in zip(ramp, ramp[1:]))
+    flat = TrainConfig(lr=0.01, lr_decay=0.1, lr_warmup=0.0, iters=1000)
+    assert learning_rate(flat, 0) == 0.01  # no warm-up: the runs before it, step for step
+    with pytest.raises(ActinrError, match="--lr-warmup"):
+        TrainConfig(lr_warmup=1.0).validate()
