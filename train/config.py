@@ -58,7 +58,7 @@ class TrainConfig:
                          "twice as long to make; 'off' fits the frames alone. "
                          "Not used by --task inpaint (the interpolation would see the hidden pixels)",
                          choices=GUIDES)
-    guide_weight: float = option(0.5, "weight of the in-between targets' error against the fitted frames' (1)")
+    guide_weight: float = option(0.75, "weight of the in-between targets' error against the fitted frames' (1)")
     guide_split: int = option(0, "in-between targets per fitted interval: its length in frames is cut into this "
                                "many steps (0: auto, every held-out frame for --task interp, else 2: half frames)")
     guide_share: float = option(0.5, "in-between targets drawn each step, as a fraction of the GOP's fitted frames "
@@ -94,7 +94,7 @@ class TrainConfig:
     lr: float = option(1e-2, "Adam learning rate of each GOP, after --lr-warmup")
     lr_warmup: float = option(0.05, "fraction of each GOP's iterations over which the learning rate ramps up "
                                "linearly to --lr, so that Adam's first steps do not undo the warm start from the "
-                               "GOP before (0: none)")
+                               "GOP before (0: none)", metavar="FRACTION")
     lr_decay: float = option(0.1, "factor the learning rate decays by over a GOP's iterations")
     batch: int = option(128, "random pixels per patch and frame in each step")
     task: str = option("regress", "what to fit", choices=TASKS)
