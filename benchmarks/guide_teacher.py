@@ -7,10 +7,11 @@ GOPs laid out without scene cuts or margins here). A model
 that fits them cannot be much better than they are, so this measures the
 teacher itself: for each setting, and for weighted means of settings, the mean
 PSNR of its frames at the held-out times against the true frames, on the
-slow-motion benchmark's ranges (benchmarks/slowmo_quality.py). Seconds each;
-no fit.
+slow-motion benchmark's ranges (benchmarks/slowmo_quality.py) and on one
+range away from them (bikes 140-180, k = 4). Seconds each; no fit.
 
     python benchmarks/guide_teacher.py            # the table, and a JSON in benchmarks/results/
+    python benchmarks/guide_teacher.py --only baseline mci2   # two settings
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from actinr.train.video import read_video
 from clips import clip_path  # benchmarks/clips.py
 from common import RESULTS, save_result  # benchmarks/common.py (this folder is on sys.path)
 
-SETUPS = [("carphone", None, 2), ("carphone", None, 4), ("bikes", "320x136", 2), ("bikes", "320x136", 4)]
-FRAMES = 41  # frames 0-40, the benchmark's range
+SETUPS = [("carphone", 0, None, 2), ("carphone", 0, None, 4), ("carphone", 0, None, 10), ("bikes", 0, "320x136", 2),
+          ("bikes", 0, "320x136", 4), ("bikes", 0, "320x136", 10),
+          ("bikes", 140, "320x136", 4)]  # the last: a check range away from the benchmark's (slowmo_ablation.py)
+FRAMES = 41  # frames start .. start + 40; start 0 is the benchmark's range
 BASE = baselines.MCI_OPTIONS
 SETTINGS = {  # name: ((options, weight), ...)
     "mci (the baseline's setting)": ((BASE, 1.0),),
@@ -69,18 +72,21 @@ def teacher_psnr(frames: np.ndarray, every: int, setting) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(RESULTS), help="folder for the JSON result")
+    ap.add_argument("--only", nargs="+", metavar="TEXT",
+                    help="only the settings whose name contains one of these (e.g. --only baseline mci2)")
     args = ap.parse_args()
-    clips = {(c, r): read_video(clip_path(c), 0, FRAMES, parse_size(r, "resize") if r else None).frames
-             for c, r, _ in SETUPS}
-    names = [f"{c} k={k}" for c, _, k in SETUPS]
-    print(f"{'setting':36s} " + " ".join(f"{n:>12s}" for n in names))
+    clips = {(c, s, r): read_video(clip_path(c), s, FRAMES, parse_size(r, "resize") if r else None).frames
+             for c, s, r, _ in SETUPS}
+    names = [f"{c}{f' {s}-{s + FRAMES - 1}' if s else ''} k={k}" for c, s, _, k in SETUPS]
+    print(f"{'setting':36s} " + " ".join(f"{n:>18s}" for n in names))
+    settings = {n: v for n, v in SETTINGS.items() if not args.only or any(t in n for t in args.only)}
     rows, t0 = [], time.perf_counter()
-    for name, setting in SETTINGS.items():
-        vals = [round(teacher_psnr(clips[(c, r)], k, setting), 3) for c, r, k in SETUPS]
+    for name, setting in settings.items():
+        vals = [round(teacher_psnr(clips[(c, s, r)], k, setting), 3) for c, s, r, k in SETUPS]
         rows.append({"setting": name, "options": [[o, w] for o, w in setting], **dict(zip(names, vals))})
-        print(f"{name:36s} " + " ".join(f"{v:12.2f}" for v in vals), flush=True)
+        print(f"{name:36s} " + " ".join(f"{v:18.3f}" for v in vals), flush=True)
     print(f"{time.perf_counter() - t0:.0f} s")
-    save_result(args.out, "guide_teacher", {"frames": f"0-{FRAMES - 1}", "rows": rows})
+    save_result(args.out, "guide_teacher", {"frames": FRAMES, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ frames between them:
   (yuv444p, so odd sizes and colour are not subsampled), through PyAV's own
   libavfilter (the same pixels as the ffmpeg command line; no ffmpeg on PATH
   needed). Training uses it too: :func:`motion_frames` gives the in-between
-  targets of ``--guide mci`` (train/fit.py).
+  targets of ``--guide mci`` and, mixed with a second setting, ``mci2`` (train/fit.py).
 """
 
 from __future__ import annotations

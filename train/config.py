@@ -51,11 +51,12 @@ class TrainConfig:
                                  "wider (w0 and s0 scaled by --atom-start) to their size, so that large motions are "
                                  "found first (0: off)")
     atom_start: float = option(0.25, "the scale of w0 and s0 when --atom-warmup starts", metavar="SCALE")
-    guide: str = option("mci", "in-between targets: 'mci' also fits, between the fitted frames, ffmpeg's "
+    guide: str = option("mci2", "in-between targets: the model also fits, between the fitted frames, ffmpeg's "
                          "motion-compensated interpolation of them (minterpolate, computed at the start of each "
-                         "GOP), so that slow motion moves instead of cross-fading; 'mci2' fits a weighted mean of two "
-                         "minterpolate settings (64-px search 2/3, 8-px blocks 1/3), closer to the true frames, "
-                         "twice as long to make; 'off' fits the frames alone. "
+                         "GOP), so that slow motion moves instead of cross-fading. 'mci2' fits a weighted mean of "
+                         "two minterpolate settings (64-px search 2/3, 8-px blocks 1/3), closer to the true frames; "
+                         "'mci' the single setting the benchmarks compare with (mci/aobmc/bidir), half as long to "
+                         "make; 'off' fits the frames alone. "
                          "Not used by --task inpaint (the interpolation would see the hidden pixels)",
                          choices=GUIDES)
     guide_weight: float = option(0.75, "weight of the in-between targets' error against the fitted frames' (1)")

@@ -3,7 +3,7 @@
 Each step samples ``batch`` random pixels per patch from every fitted frame of
 the GOP, evaluates all patches in one batched matmul and takes an Adam step on
 the MSE (padding and hidden pixels weigh 0), plus ``guide_weight`` times the
-MSE on in-between targets (``--guide mci``: ffmpeg's motion-compensated
+MSE on in-between targets (``--guide mci2``/``mci``: ffmpeg's motion-compensated
 interpolation of the GOP's fitted frames, the mean of the filter run after a lead
 frame and after the two fitted frames before the GOP, train/tasks.py ``guide_targets``; a
 random ``guide_share`` of the fitted frames' count is drawn each step; with

@@ -102,7 +102,7 @@ def test_runs_written_before_the_motion_options_keep_their_behaviour():
     # and those written before the in-between targets fit their frames alone
     old = TrainConfig().to_json()
     del old["guide"], old["guide_weight"], old["guide_split"], old["guide_share"]
-    assert TrainConfig.from_json(old).guide == "off" and TrainConfig().guide == "mci"
+    assert TrainConfig.from_json(old).guide == "off" and TrainConfig().guide == "mci2"
 
 
 def test_motion_options_train_and_export(carphone, tmp_path):
