@@ -1,4 +1,4 @@
-"""The player's adaptive resolution on this machine: a 1280x720 window on the demo bundle under Xvfb.
+"""The player's adaptive resolution on this machine: a 1280x720 window on the demo bundle (or --bundle) under Xvfb.
 
 Plays for ``--seconds`` (10) with the defaults a user gets (the window's own run loop with its decode thread,
 vsync on, --target-fps the default), then pauses and waits for the full-size frame, then quits; the same with
@@ -8,6 +8,7 @@ render sizes used, scale changes after settling, and the time from the pause key
 screen. Needs Xvfb (starts its own).
 
     python benchmarks/player_adaptive.py       # -> benchmarks/results/<date>-cpu-player_adaptive.{json,log}
+    python benchmarks/player_adaptive.py --bundle other.engine   # -> ...-cpu-player_adaptive-other.{json,log}
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--bundle", help="the bundle to play (default: the demo bundle); the files are named after it")
     args = ap.parse_args(argv)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     xvfb = start_xvfb()
     try:
         import torch
@@ -101,14 +104,17 @@ def main(argv=None) -> int:
             print(text, flush=True)
             lines.append(text)
 
-        with E.open(DEMO) as dec:
-            say(f"demo bundle, {dec.info.backend} on {dec.info.device}, torch {torch.__version__}, "
-                f"{torch.get_num_threads()} threads, Xvfb + Mesa, {datetime.date.today().isoformat()}")
+        bundle = Path(args.bundle or DEMO)
+        with E.open(bundle) as dec:
+            say(f"{'demo bundle' if bundle == DEMO else bundle}, {dec.info.backend} on {dec.info.device}, "
+                f"torch {torch.__version__}, {torch.get_num_threads()} threads, Xvfb + Mesa, "
+                f"{datetime.date.today().isoformat()}")
             rows = {"adaptive (default)": session(dec, args.seconds, None),
                     "--target-fps 0 (full size every frame)": session(dec, args.seconds, 0)}
         for name, r in rows.items():
             say(f"{name}: {r}")
-        stem = Path(args.out) / f"{datetime.date.today().isoformat()}-cpu-player_adaptive"
+        name = "" if bundle == DEMO else f"-{bundle.stem}"
+        stem = Path(args.out) / f"{datetime.date.today().isoformat()}-cpu-player_adaptive{name}"
         Path(f"{stem}.json").write_text(json.dumps(rows, indent=2) + "\n")
         Path(f"{stem}.log").write_text("\n".join(lines) + "\n")
         say(f"wrote {stem}.json and .log")

@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = [
     ("default: fp16, fast sin/cos, 64 px, 4 warps", {}),
     ("accurate sin/cos", {"fast": False}),
-    ("fp32, IEEE products", {"fp16": False, "ieee": True}),
+    ("fp32, IEEE products (64 px, 4 warps)", {"fp16": False, "ieee": True}),
+    ("fp32, IEEE products, 16 px, 8 warps (its own)", {"fp16": False, "ieee": True, "block": 16, "num_warps": 8}),
     ("fp32, TF32 products", {"fp16": False, "ieee": False}),
     ("overlap blend", {"blend": True}),
     ("2 hidden layers", {"layers": 2}),
@@ -47,6 +48,7 @@ VARIANTS = [
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="result folder")
+    ap.add_argument("--tag", help="a suffix for the file names (e.g. triton3.6 when run under another Triton)")
     args = ap.parse_args(argv)
     os.environ.pop("TRITON_INTERPRET", None)  # compiled, not interpreted
     import triton
@@ -83,7 +85,10 @@ def main(argv=None) -> int:
         say(f"{label:46s} {arch:4d} {code['registers']:4d} {resident:8d} {code['stack_bytes']:5d} "
             f"{code['shared_bytes']:6d} {code['instructions']:5d} {mma:4d} {ops.get('MUFU', 0):4d} {spill:7d} "
             f"{seconds:9.1f}")
-    stem = out / f"{date}-cpu-triton_aot"
+    # The file names carry the Triton version when it is not the one the project's CI installs (the GPU image's
+    # Triton is older): <date>-cpu-triton_aot[-triton<version>].
+    tag = "" if args.tag is None else f"-{args.tag}"
+    stem = out / f"{date}-cpu-triton_aot{tag}"
     Path(f"{stem}.json").write_text(json.dumps({"schema": "actinr-triton-aot/1", "date": date,
                                                 "triton": triton.__version__, "rows": rows}, indent=2) + "\n")
     Path(f"{stem}.log").write_text("\n".join(lines) + "\n")

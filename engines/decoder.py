@@ -162,6 +162,12 @@ class Decoder:
                               f"(GOPs: {', '.join(f'{g}: {a}-{b}' for g, (a, b) in enumerate(self.spans))})")
         return int(gop), local_time(self.spans[gop], f)
 
+    def passes(self, t: float) -> int:
+        """How many GOPs :meth:`render` evaluates for the frame at ``t``: 2 inside a GOP switch's window (both
+        GOPs, mixed), else 1. A frame's decoding time grows with it (the player's render-scale controller
+        judges a frame's cost per pass, so a switch window does not drop the scale)."""
+        return 1 if switch_mix(self.spans, self.frame_position(t), self.switch_width, self.switch_warp) is None else 2
+
     # --- biases -----------------------------------------------------------------------------------
 
     def biases(self, g: int, t: float) -> list[np.ndarray]:

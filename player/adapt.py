@@ -8,7 +8,9 @@ window; when the picture stops (paused, at the end, a screenshot) it renders at
 full size again, as instant-ngp's viewer refines a still view.
 
 :class:`ScaleController` picks the scale from the measured work per frame
-(decode and upload, not the wait for vsync). The scales form a ladder of
+(decode and upload, not the wait for vsync; the player divides the decode by
+the GOPs the frame evaluated, two inside a GOP switch's window, so a switch is
+not taken for a slower machine). The scales form a ladder of
 ``2^(-1/4)`` steps from 1 down to a floor (1/8 by default: 1280x720 becomes
 160x90). It assumes time grows with pixels (``scale^2``):
 

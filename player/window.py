@@ -469,8 +469,13 @@ class Player:
         self.decode_ms.append((done, decode_ms))
         self.image, self.last_render = image, key
         self._work = (decode_ms, (done - start) * 1e3)
-        if self.adapt is not None and playing and self.adapt.observe(sum(self._work)):
-            self._osd_dirty = True  # the OSD shows the new render size
+        if self.adapt is not None and playing:
+            # Per pass: a frame in a GOP switch's window decodes two GOPs, and those few frames' double cost
+            # is not the machine getting slower (judged as it is, each switch dropped the scale and the
+            # steps up after it made the picture pump).
+            passes = max(1, int(self.dec.passes(key[0]))) if hasattr(self.dec, "passes") else 1
+            if self.adapt.observe(decode_ms / passes + self._work[1]):
+                self._osd_dirty = True  # the OSD shows the new render size
 
     def _draw(self) -> None:
         self._update_osd()

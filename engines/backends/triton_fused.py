@@ -27,14 +27,18 @@ output weights in fp16 (tensor cores, fp32 accumulation); layer 1, biases and
 every Gabor argument stay fp32, as in the other backends' fp16 paths.
 
 **Precisions**: fp32 (IEEE products; ``tf32=True`` allows TF32 tensor-core
-products, for measurement only: its parity is a GPU check) and fp16.
+products, for measurement only: its parity is a GPU check) and fp16. The
+tile and warps default by where the products run: 64 pixels and 4 warps on
+the tensor cores (fp16, TF32), 16 pixels and 8 warps for IEEE fp32 on the
+CUDA cores, where the larger tile spills.
 
 **Fast math** (``fast_math=True``, the default on CUDA): the Gabor activation's
 sin and cos are the GPU's approximate ones (one MUFU.SIN/COS instruction each)
 instead of libdevice's accurate ones, whose range reduction keeps a stack
 array: compiled ahead of time for Hopper (benchmarks/triton_aot.py) the fp16
-kernel has 156 registers, no stack and 1404 instructions with it, and 214
-registers, 32 stack bytes (spill traffic) and 5621 instructions without. Their
+kernel has 128 registers, no stack and 1398 instructions with it, and 217
+registers, 32 stack bytes (spill traffic) and 5570 instructions without
+(Triton 3.9; 3.6, the GPU image's, compiles alike). Their
 error (about 1e-6 absolute at the arguments' scale) is far below an 8-bit
 step; the GPU tests check the pixels. The interpreter always takes the
 accurate ones.
@@ -60,6 +64,10 @@ from .base import Backend, require_cuda
 
 BLOCK_POINTS = 64  # output pixels per program (a tile); ``actinr bench --sweep`` times others
 NUM_WARPS = 4
+# fp32 with IEEE products runs its dots on the CUDA cores, whose operand fragments are larger: at 64-pixel
+# tiles and 4 warps ptxas spills (compiled for Hopper: 6-9 kB of stack with Triton 3.6 and 3.9), at 16 pixels
+# and 8 warps it does not (benchmarks/triton_aot.py).
+IEEE_BLOCK_POINTS, IEEE_NUM_WARPS = 16, 8
 OWNERS = 4  # owner slots per tile (triton_kernel.OWNERS)
 OUT = 16  # output columns (triton_kernel.OUT)
 
@@ -162,9 +170,14 @@ class TritonFused(Backend):
     sweep = {"block_points": (BLOCK_POINTS, 32, 128, 256), "num_warps": (NUM_WARPS, 2, 8), "tf32": (False, True),
              "fast_math": (True, False)}
 
-    def __init__(self, *args, block_points: int = BLOCK_POINTS, num_warps: int = NUM_WARPS, tf32: bool = False,
+    def __init__(self, *args, block_points: int | None = None, num_warps: int | None = None, tf32: bool = False,
                  fast_math: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        ieee = self.precision == "fp32" and not tf32  # default tile and warps by the products' unit (see above)
+        if block_points is None:
+            block_points = IEEE_BLOCK_POINTS if ieee else BLOCK_POINTS
+        if num_warps is None:
+            num_warps = IEEE_NUM_WARPS if ieee else NUM_WARPS
         if block_points < 16 or block_points & (block_points - 1):
             raise ActinrError(f"triton: block_points must be a power of two of at least 16, got {block_points}")
         from . import triton_kernel

@@ -95,6 +95,7 @@ def test_gop_switch_mixes_both_gops(carphone_bundle):
         assert (mix.before, mix.after) == (0, 1) and mix.weight == pytest.approx((f - 3) / 2)
         assert (mix.t_before, mix.t_after) == (pytest.approx(f / 4), pytest.approx((f - 4) / 4))
         np.testing.assert_array_equal(dec.render(f / fps), mix_uint8(at(0, f / 4), at(1, (f - 4) / 4), mix.weight))
+        assert dec.passes(f / fps) == 2  # what the player's render-scale controller divides a frame's cost by
     # past its end the earlier GOP keeps moving (its table continued): not its last frame held
     assert np.abs(at(0, 4.9 / 4).astype(int) - at(0, 1.0).astype(int)).mean() > 0.5
     # ... and its continued table agrees with its exact bias-INR there (measured: mean 0.15 / 0.08 grey levels,
@@ -104,7 +105,7 @@ def test_gop_switch_mixes_both_gops(carphone_bundle):
             d = np.abs(exact.render(f / fps).astype(int) - dec.render(f / fps).astype(int))
             assert d.mean() < 0.3 and d.max() <= 10
     for f in (2.9, 5.1):  # outside the window: one GOP
-        assert switch_mix(spans, f) is None
+        assert switch_mix(spans, f) is None and dec.passes(f / fps) == 1
         np.testing.assert_array_equal(dec.render(f / fps), dec.render(f / fps, gop=gop_for_frame(spans, f)))
     # the window's edges meet the single-GOP pictures without a jump
     edge = [np.abs(dec.render(x / fps).astype(int) - dec.render(y / fps).astype(int)).mean()

@@ -104,6 +104,19 @@ def test_block_points_must_be_a_power_of_two(monkeypatch, tiny_bundle):
         E.open(tiny_bundle, backend="triton", device="cpu", block_points=48)
 
 
+@needs_triton
+def test_tiles_and_warps_follow_the_products(monkeypatch, tiny_bundle):
+    """fp16 and TF32 dots run on the tensor cores at 64-pixel tiles and 4 warps; fp32 with IEEE products runs on
+    the CUDA cores at 16 pixels and 8 warps, where ptxas does not spill (the AOT test below); given values win."""
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    seen = {}
+    for precision, options in (("fp16", {}), ("fp32", {"tf32": True}), ("fp32", {}), ("fp32", {"block_points": 32}),
+                               ("fp16", {"num_warps": 8})):
+        with E.open(tiny_bundle, backend="triton", device="cpu", precision=precision, **options) as dec:
+            seen[(precision, *options.items())] = (dec.backend.block, dec.backend.num_warps)
+    assert list(seen.values()) == [(64, 4), (64, 4), (16, 8), (32, 8), (64, 8)]
+
+
 # --- the kernel against engines' math -------------------------------------------------------------------------
 
 
@@ -243,7 +256,12 @@ def test_the_kernel_compiles_for_hopper_with_tensor_cores_and_no_spills():
         assert ops.get("LDL", 0) == ops.get("STL", 0) == 0, (kw, ops)
     accurate = machine_code(compile_for(90, fast=False))
     assert accurate["instructions"] > machine_code(compile_for(90))["instructions"]  # libdevice's sin/cos
-    ieee = machine_code(compile_for(90, fp16=False, ieee=True))
-    assert "HGMMA" not in ieee["opcodes"] and ieee["opcodes"].get("FFMA", 0) > 1000  # fp32 products on CUDA cores
+    from actinr.engines.backends.triton_fused import IEEE_BLOCK_POINTS, IEEE_NUM_WARPS
+
+    ieee = machine_code(compile_for(90, fp16=False, ieee=True, block=IEEE_BLOCK_POINTS, num_warps=IEEE_NUM_WARPS))
+    assert "HGMMA" not in ieee["opcodes"] and ieee["opcodes"].get("FFMA", 0) > 500  # fp32 products on CUDA cores
+    assert ieee["stack_bytes"] == 0 and ieee["opcodes"].get("LDL", 0) == 0, ieee  # its own tile: no spills
+    spilled = machine_code(compile_for(90, fp16=False, ieee=True))  # the fp16 tile (64 px, 4 warps) spills it
+    assert spilled["stack_bytes"] > 1000 and spilled["opcodes"].get("LDL", 0) > 100, spilled
     ampere = machine_code(compile_for(80))
     assert ampere["opcodes"].get("HMMA", 0) > 0 and "HGMMA" not in ampere["opcodes"]  # mma.sync on an A100

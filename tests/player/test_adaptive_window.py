@@ -103,6 +103,44 @@ def test_fast_decoding_keeps_full_size_and_target_zero_or_a_fixed_size_turn_it_o
     assert p.adapt.budget_ms == pytest.approx(1000 / 30)
 
 
+class PaidDecoder:
+    """A decoder that costs ``us_per_pixel`` of real sleep per pixel per GOP it evaluates (twice as much inside
+    a GOP switch's window, as the real decoders do) and returns a grey frame: the decoding itself costs nothing,
+    so the controller sees exactly the modelled cost."""
+
+    def __init__(self, dec, us_per_pixel: float):
+        self.dec, self.us = dec, us_per_pixel
+        self.info = dec.info
+        self.passes_seen: list[int] = []
+
+    def render(self, t, size=None, viewport=None):
+        w, h = size
+        passes = self.dec.passes(t)
+        self.passes_seen.append(passes)
+        time.sleep(w * h * self.us * passes * 1e-6)
+        return np.full((h, w, 3), 128, np.uint8)
+
+    def __getattr__(self, name):
+        return getattr(self.dec, name)
+
+
+def test_a_gop_switch_does_not_drop_the_scale(window, demo_decoder):
+    """At 20 FPS a frame has 50 ms; this decoder takes 33 ms at the full 400x327, 65 ms inside the switch
+    window of the demo's first GOP switch (source frame 27, two frames wide): judged per pass, it fits. Counted
+    whole, two such frames in a row dropped the scale at every switch (then it climbed back: a pumping picture)."""
+    spans = demo_decoder.spans
+    shared = spans[1][0]
+    fps = demo_decoder.info.fps
+    assert demo_decoder.passes(shared / fps) == 2 and demo_decoder.passes((shared - 3) / fps) == 1
+    assert demo_decoder.passes(0.0) == 1
+    paid = PaidDecoder(demo_decoder, us_per_pixel=0.25)
+    p = window(paid, target_fps=20, start=(shared - 1.2) / fps, slowmo=20)  # the window lasts 1.33 s of play
+    play_frames(p, 45)
+    assert paid.passes_seen.count(2) >= 8  # many frames of the switch window were played
+    assert p.adapt.changes == 0 and p.scale == 1.0
+    assert p.last_render[1] == (400, 327)
+
+
 def test_the_osd_names_the_scale(window, demo_decoder):
     p = window(SlowDecoder(demo_decoder, us_per_pixel=1.0), target_fps=30, start=0.3, osd=True)
     play_frames(p, 20)

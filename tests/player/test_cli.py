@@ -61,7 +61,7 @@ def test_demo_bundle_is_small_and_plays_the_real_clip(demo_decoder, carphone):
     clip = read_video(carphone, frames=120).frames
     shown = np.stack([demo_decoder.render(f / demo_decoder.info.fps) for f in range(120)])
     score = psnr(torch.from_numpy(shown / 255.0), torch.from_numpy(clip / 255.0))
-    assert score > 35.0  # a real fit of all 120 carphone frames (36.1 dB measured), not a placeholder
+    assert score > 35.0  # a real fit of all 120 carphone frames (37.18 dB measured), not a placeholder
     moved = np.abs(shown[0].astype(int) - shown[-1]).mean()
     assert moved > 15  # the picture changes over the clip (the source's first and last frames differ by 24.7)
 
