@@ -8,7 +8,7 @@ CLIP   := tests/data/carphone.mp4
 
 .PHONY: test lint wheel-check demo demo-model bench bench-train bench-export bench-decode bench-slowmo bench-memory \
 	bench-parallel \
-	gpu-check gpu-check-rehearsal gpu-wheels clean
+	gpu-check gpu-check-rehearsal gpu-wheels triton-compat clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,20 @@ gpu-check:
 gpu-check-rehearsal: $(STAMP)
 	$(PY) benchmarks/gpu_check.py --rehearse --out /tmp/actinr-gpu-rehearsal
 
+# The Triton tests (interpreter parity and the Hopper build) under the Triton of the GPU machines this project
+# may be lent (3.6.0, older than the one torch 2.13 brings): a venv holding only that Triton, reading
+# everything else from .venv. CI runs it after `make test`; about 2 min.
+TRITON_GPU_IMAGE := 3.6.0
+TRITON_VENV := .venv-triton$(TRITON_GPU_IMAGE)
+triton-compat: $(STAMP)
+	rm -rf $(TRITON_VENV)
+	$(PY) -m venv --without-pip $(TRITON_VENV)
+	$(PY) -m pip install --quiet --no-deps --target "$$($(TRITON_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" "triton==$(TRITON_GPU_IMAGE)"
+	echo "import site; site.addsitedir('$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')')" \
+		> "$$($(TRITON_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zz_actinr_venv.pth"
+	$(TRITON_VENV)/bin/python -c "import triton; v = triton.__version__; print('triton', v); assert v == '$(TRITON_GPU_IMAGE)', v"
+	env -u TRITON_INTERPRET $(TRITON_VENV)/bin/python -m pytest -q -rs -p no:cacheprovider tests/engines/test_triton.py
+
 # For a GPU machine without internet: wheels of what its image lacks (PyAV, GLFW, PyOpenGL) for its Python
 # (GPU_PY, 3.12) into .whl/, and libglvnd's EGL/OpenGL loaders into .gl/ (both git-ignored); gpu-check
 # installs from them when they are there. Carry both folders to that machine.
@@ -109,4 +123,4 @@ gpu-wheels:
 	ls -l .whl .gl
 
 clean:
-	rm -rf $(VENV) demo-run bench-run demo.mp4 .pytest_cache build dist
+	rm -rf $(VENV) $(TRITON_VENV) demo-run bench-run demo.mp4 .pytest_cache build dist
