@@ -39,7 +39,7 @@ demo: $(STAMP)
 
 # Regenerate the demo bundle (player/data/demo.engine, < 2 MB) with our own train and export stages:
 # all 120 carphone frames (4 s, 4 GOPs of 30 frames), fp16 weights, biases baked once per frame interval
-# (only the first layer's move: the other tables are one row each). About 40 min on 2 cores.
+# (only the first layer's move: the other tables are one row each). About 25 min on 2 cores.
 demo-model: $(STAMP)
 	rm -rf demo-run
 	$(VENV)/bin/actinr train $(CLIP) -o demo-run --gop 30
