@@ -52,6 +52,8 @@ class CudaGLUploader(Uploader):
         import torch
 
         self.torch, self.device = torch, torch.device(device)
+        if not torch.cuda.is_available():  # a CUDA build of torch without a driver or a GPU (seen with torch 2.11)
+            raise ActinrError("torch sees no CUDA GPU")
         self.rt = _cudart()
         self.pbo = None
         self.resource = None
@@ -81,7 +83,10 @@ class CudaGLUploader(Uploader):
             return
         GL = self.renderer.GL
         self._release()
-        self.torch.cuda.set_device(self.device)
+        try:
+            self.torch.cuda.set_device(self.device)
+        except (RuntimeError, AssertionError, ValueError) as exc:  # torch's own words for a device it cannot use
+            raise ActinrError(f"CUDA device {self.device}: {str(exc).splitlines()[0]}") from None
         self.pbo = int(GL.glGenBuffers(1))
         GL.glBindBuffer(GL.GL_PIXEL_UNPACK_BUFFER, self.pbo)
         GL.glBufferData(GL.GL_PIXEL_UNPACK_BUFFER, nbytes, None, GL.GL_STREAM_DRAW)

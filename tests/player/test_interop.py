@@ -25,6 +25,30 @@ def test_host_upload_is_chosen_with_the_reason(window):
         assert up.path.startswith(f"host upload (CUDA-GL interop unavailable on {r.renderer}: ")
 
 
+def test_a_cuda_torch_without_a_driver_falls_back_to_the_host_upload(window, monkeypatch):
+    """A CUDA build of torch on a machine without a working driver (seen with torch 2.11 on this CPU-only VM:
+    torch.cuda.set_device raised RuntimeError, a traceback out of the player) gives the host upload and says why."""
+    import torch
+
+    import actinr.player.interop as interop
+
+    r = window.renderer
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    up = make_uploader(r, "cuda:0")
+    assert up.path == f"host upload (CUDA-GL interop unavailable on {r.renderer}: torch sees no CUDA GPU)"
+
+    def no_driver(device):
+        raise RuntimeError("Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU\nmore")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "set_device", no_driver)
+    monkeypatch.setattr(interop, "_cudart", lambda: object())  # cuda-python need not be installed for this
+    up = make_uploader(r, "cuda:0")
+    assert not isinstance(up, CudaGLUploader)
+    assert up.path == (f"host upload (CUDA-GL interop unavailable on {r.renderer}: CUDA device cuda:0: Found no "
+                       "NVIDIA driver on your system. Please check that you have an NVIDIA GPU)")
+
+
 def test_interop_frame_equals_the_decoders(xdisplay, tmp_path):
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
