@@ -72,6 +72,19 @@ OWNERS = 4  # owner slots per tile (triton_kernel.OWNERS)
 OUT = 16  # output columns (triton_kernel.OUT)
 
 
+# The oldest Triton the kernel is checked with: its interpreter tests pass under 3.2.0, 3.3.1, 3.4.0, 3.5.1, 3.6.0
+# and 3.9.0; under 3.1.0 (torch 2.5's) the interpreter refuses the kernel's constexpr arguments to tl.arange.
+MIN_TRITON = (3, 2)
+
+
+def triton_version(triton) -> tuple[int, int]:
+    """(major, minor) of an imported Triton; (0, 0) when it does not say."""
+    import re
+
+    m = re.match(r"(\d+)\.(\d+)", getattr(triton, "__version__", ""))
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
 def interpreting() -> bool:
     """True when ``TRITON_INTERPRET`` asks for Triton's interpreter (CPU tensors)."""
     return os.environ.get("TRITON_INTERPRET", "0").strip().lower() in ("1", "true", "on", "yes")
@@ -211,7 +224,11 @@ class TritonFused(Backend):
                                   "and checks (set TRITON_INTERPRET=1; it is very slow)")
         else:
             require_cuda(cls.name, device)
-        optional_import("triton", "gpu")
+        triton = optional_import("triton", "gpu")
+        version = triton_version(triton)
+        if version < MIN_TRITON:
+            raise ActinrError(f"triton {triton.__version__} is too old for the fused kernel (it needs "
+                              f"{'.'.join(map(str, MIN_TRITON))} or newer: torch 2.6 and later bring one)")
 
     def _bias_views(self, flat: np.ndarray) -> list[np.ndarray]:
         """Writable views of a (P, bias_stride) buffer, one per module, shaped like its bias ``(P, width)``'s

@@ -148,7 +148,9 @@ def compile_for(arch: int = 90, num_warps: int = 4, *, hidden: int = 32, layers:
     """Compile the kernel ahead of time for CUDA compute capability ``arch`` (90: Hopper) without a GPU:
     Triton's own LLVM and ptxas make the PTX and the cubin, so registers, spills, shared memory and the
     machine code (tensor-core and special-function instructions) can be read on any machine
-    (benchmarks/triton_aot.py, tests/engines/test_triton.py). ``hidden`` is the padded block width H."""
+    (benchmarks/triton_aot.py, tests/engines/test_triton.py). ``hidden`` is the padded block width H.
+    Needs Triton 3.6 or newer (3.2-3.3 have no ``ASTSource(constexprs=)``; 3.4-3.5 fail on the uint8 pointer
+    type here: whether their JIT build on a GPU does too is not known)."""
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 

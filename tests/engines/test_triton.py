@@ -14,6 +14,7 @@ and none by more; its assertion allows at most 0.1 % of pixels beyond 1 LSB and 
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import sys
 
@@ -22,15 +23,20 @@ import pytest
 import torch
 
 import actinr.engines as E
-from actinr.engines.backends.triton_fused import OWNERS, padded_width, tile_plan
+from actinr.engines.backends.triton_fused import MIN_TRITON, OWNERS, padded_width, tile_plan, triton_version
 from actinr.engines.errors import ActinrError
 from actinr.engines.grid import FULL_VIEW, PatchLayout, pixel_entries, sample_grid
 from actinr.engines.timeline import mix_uint8, switch_mix
 
 HAS_TRITON = importlib.util.find_spec("triton") is not None
+TRITON = importlib.metadata.version("triton") if HAS_TRITON else None
 CUDA = torch.cuda.is_available()
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="no CUDA GPU on this machine"))]
-needs_triton = pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed (pip install triton; CI installs it)")
+any_triton = pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed (pip install triton; CI installs it)")
+needs_triton = pytest.mark.skipif(
+    not HAS_TRITON or triton_version(type("T", (), {"__version__": TRITON})) < MIN_TRITON,
+    reason="triton is not installed (pip install triton; CI installs it)" if not HAS_TRITON else
+    f"triton {TRITON} is older than the fused kernel's {'.'.join(map(str, MIN_TRITON))} (the backend refuses it)")
 
 
 # --- the tile plan (numpy) ------------------------------------------------------------------------------------
@@ -95,6 +101,20 @@ def test_missing_triton_names_the_install(monkeypatch, tiny_bundle):
     with pytest.raises(ActinrError, match=r"the Python package 'triton', which is not installed: "
                                           r"pip install 'actinr\[gpu\]'"):
         E.open(tiny_bundle, backend="triton", device="cpu")
+
+
+@any_triton
+def test_a_triton_too_old_is_refused_with_the_reason(monkeypatch, tiny_bundle):
+    """Triton 3.1.0 (what torch 2.5 brings) runs the kernel wrongly in its interpreter (tl.arange refuses the
+    kernel's constexpr arguments); the backend refuses it in one line, so `auto` goes on to torch-cuda."""
+    import triton
+
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    monkeypatch.setattr(triton, "__version__", "3.1.0")
+    with pytest.raises(ActinrError, match=r"^triton 3\.1\.0 is too old for the fused kernel \(it needs 3\.2 or "
+                                          r"newer: torch 2\.6 and later bring one\)$"):
+        E.open(tiny_bundle, backend="triton", device="cpu")
+    assert triton_version(type("T", (), {"__version__": "3.10.0+git"})) == (3, 10)
 
 
 @needs_triton
@@ -246,8 +266,12 @@ def test_the_kernel_compiles_for_hopper_with_tensor_cores_and_no_spills():
     capability 9.0 (H100/H200) here without a GPU; its cubin shows the dots on Hopper's tensor cores (HGMMA),
     sin/cos/exp on the special-function unit (MUFU), uint8 stores, and no register spills
     (benchmarks/triton_aot.py has the table of variants)."""
+    import triton
+
     from actinr.engines.backends.triton_kernel import compile_for, machine_code
 
+    if triton_version(triton) < (3, 6):  # checked: 3.2-3.3 lack ASTSource(constexprs=), 3.4-3.5 its *u8 type
+        pytest.skip(f"compile_for (the ahead-of-time build) needs Triton 3.6 or newer; this is {triton.__version__}")
     for kw in ({}, {"blend": True, "layers": 2}, {"hidden": 16}):
         code = machine_code(compile_for(90, **kw))  # fp16, fast sin/cos, 64-pixel tiles, 4 warps
         ops = code["opcodes"]
