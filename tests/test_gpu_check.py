@@ -20,7 +20,8 @@ def _triton_too_old() -> str | None:
 
     version = importlib.metadata.version("triton")
     release = tuple(int(x) for x in version.split(".")[:2] if x.isdigit())
-    return f"triton {version} is older than the fused kernel's 3.2 (the backend refuses it)" \
+    oldest = ".".join(map(str, MIN_TRITON))
+    return f"triton {version} is older than the fused kernel's {oldest} (the backend refuses it)" \
         if release < MIN_TRITON else None
 
 
