@@ -16,13 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _triton_too_old() -> str | None:
-    from actinr.engines.backends.triton_fused import MIN_TRITON
+    from actinr.engines.backends.triton_fused import MIN_TRITON, triton_version
 
     version = importlib.metadata.version("triton")
-    release = tuple(int(x) for x in version.split(".")[:2] if x.isdigit())
     oldest = ".".join(map(str, MIN_TRITON))
     return f"triton {version} is older than the fused kernel's {oldest} (the backend refuses it)" \
-        if release < MIN_TRITON else None
+        if triton_version(version) < MIN_TRITON else None
 
 
 @pytest.mark.skipif(importlib.util.find_spec("triton") is None,

@@ -78,10 +78,10 @@ MIN_TRITON = (3, 2)
 
 
 def triton_version(triton) -> tuple[int, int]:
-    """(major, minor) of an imported Triton; (0, 0) when it does not say."""
+    """(major, minor) of an imported Triton or of a version string; (0, 0) when it does not say."""
     import re
 
-    m = re.match(r"(\d+)\.(\d+)", getattr(triton, "__version__", ""))
+    m = re.match(r"(\d+)\.(\d+)", triton if isinstance(triton, str) else getattr(triton, "__version__", None) or "")
     return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 

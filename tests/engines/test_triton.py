@@ -34,7 +34,7 @@ CUDA = torch.cuda.is_available()
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="no CUDA GPU on this machine"))]
 any_triton = pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed (pip install triton; CI installs it)")
 needs_triton = pytest.mark.skipif(
-    not HAS_TRITON or triton_version(type("T", (), {"__version__": TRITON})) < MIN_TRITON,
+    not HAS_TRITON or triton_version(TRITON) < MIN_TRITON,
     reason="triton is not installed (pip install triton; CI installs it)" if not HAS_TRITON else
     f"triton {TRITON} is older than the fused kernel's {'.'.join(map(str, MIN_TRITON))} (the backend refuses it)")
 
@@ -114,7 +114,7 @@ def test_a_triton_too_old_is_refused_with_the_reason(monkeypatch, tiny_bundle):
     with pytest.raises(ActinrError, match=r"^triton 3\.1\.0 is too old for the fused kernel \(it needs 3\.2 or "
                                           r"newer: torch 2\.6 and later bring one\)$"):
         E.open(tiny_bundle, backend="triton", device="cpu")
-    assert triton_version(type("T", (), {"__version__": "3.10.0+git"})) == (3, 10)
+    assert triton_version("3.10.0+git") == (3, 10) and triton_version(triton) == (3, 1)
 
 
 @needs_triton
