@@ -217,12 +217,12 @@ class Decoder:
         rows = (0, size[1]) if rows is None else (int(rows[0]), int(rows[1]))
         limit = self.backend.plan_pixels
         if size[0] * size[1] > limit:
-            return self.backend.prepare(sample_grid(self.manifest.layout, size, viewport, rows))
+            return self.backend.prepare_view(size, viewport, rows)
         key = (size, viewport, rows)
         if key in self._plans:
             self._plans.move_to_end(key)
         else:
-            self._plans[key] = self.backend.prepare(sample_grid(self.manifest.layout, size, viewport, rows))
+            self._plans[key] = self.backend.prepare_view(size, viewport, rows)
             # Keep at most `limit` output pixels in plans, and PLAN_CACHE (size, viewport) frames.
             while len(self._plans) > 1 and (
                     sum(w * (r[1] - r[0]) for (w, _), _, r in self._plans) > limit

@@ -119,15 +119,33 @@ def check_viewport(viewport) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
-def sample_grid(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW,
-                rows: tuple[int, int] | None = None) -> SampleGrid:
-    """Map every pixel of a ``size = (w, h)`` output image to (patch, local coordinate, weight).
+@dataclass
+class AxisOwners:
+    """The grid along one output axis: for each output column (or row), its owning patch indices along that axis
+    and its local coordinate and blend weight in each: ``index`` (2, n) int64, ``local`` and ``weight`` (2, n)
+    float64, row 0 the patch the position falls in (``hi``), row 1 the previous patch where the position lies in
+    the strip they share (``lo``; elsewhere ``lo = hi`` with weight 0).
 
-    ``rows = (r0, r1)`` maps only output rows ``r0 .. r1 - 1`` (a stripe of the
-    image, for rendering large frames in bounded memory): the grid is that of an
-    ``w x (r1 - r0)`` image whose points are exactly those rows' points of the
-    whole image.
+    The grid is separable: output pixel ``(r, c)`` is made of the patches ``iy * nx + ix`` for ``ix`` in
+    ``x.index[:, c]`` and ``iy`` in ``y.index[:, r]`` whose weight ``x.weight * y.weight`` is above 0, at local
+    ``(x.local, y.local)`` (:func:`sample_grid` builds exactly that, per pixel).
     """
+
+    index: np.ndarray
+    local: np.ndarray
+    weight: np.ndarray
+    shared: np.ndarray  # (n,) bool: the position lies in a strip two patches share
+
+    @property
+    def size(self) -> int:
+        return self.index.shape[1]
+
+
+def axis_owners(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW,
+                rows: tuple[int, int] | None = None) -> tuple[AxisOwners, AxisOwners]:
+    """The per-axis maps ``(x, y)`` of an output image of ``size = (w, h)`` (``rows = (r0, r1)``: only those
+    output rows), O(w + h) work: what :func:`sample_grid` expands to every pixel, and what a decoder that computes
+    each pixel's points itself (the fused Triton kernel) reads instead."""
     w, h = size
     if int(w) != w or int(h) != h or w < 1 or h < 1:
         raise ActinrError(f"output size must be two positive integers, got {size!r}")
@@ -138,18 +156,35 @@ def sample_grid(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW,
     x0, y0, x1, y1 = check_viewport(viewport)
     px = (x0 + (np.arange(w) + 0.5) / w * (x1 - x0)) * layout.width - 0.5  # (w,)
     py = (y0 + (np.arange(r0, r1) + 0.5) / h * (y1 - y0)) * layout.height - 0.5  # (rows,)
-    h = r1 - r0
-    ax, ay = _axis(px, layout.nx, layout), _axis(py, layout.ny, layout)
+    axes = []
+    for pos, n in ((px, layout.nx), (py, layout.ny)):
+        hi, w_hi, lo, w_lo = _axis(pos, n, layout)
+        index = np.stack([hi, lo])
+        axes.append(AxisOwners(index, layout.local(pos[None, :], index), np.stack([w_hi, w_lo]), lo != hi))
+    return axes[0], axes[1]
+
+
+def sample_grid(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW,
+                rows: tuple[int, int] | None = None) -> SampleGrid:
+    """Map every pixel of a ``size = (w, h)`` output image to (patch, local coordinate, weight).
+
+    ``rows = (r0, r1)`` maps only output rows ``r0 .. r1 - 1`` (a stripe of the
+    image, for rendering large frames in bounded memory): the grid is that of an
+    ``w x (r1 - r0)`` image whose points are exactly those rows' points of the
+    whole image.
+    """
+    ax, ay = axis_owners(layout, size, viewport, rows)
+    w, h = ax.size, ay.size
 
     entries = []  # one candidate (patch, pixel, weight) per pixel for each x/y owner pair
-    for ix, wx in ((ax[0], ax[1]), (ax[2], ax[3])):
-        for iy, wy in ((ay[0], ay[1]), (ay[2], ay[3])):
+    for ix, lx_, wx in zip(ax.index, ax.local, ax.weight):
+        for iy, ly_, wy in zip(ay.index, ay.local, ay.weight):
             if not (wx.any() and wy.any()):  # no pixel has this owner pair (always so for 3 of 4 without overlap)
                 continue
             weight = (wy[:, None] * wx[None, :]).ravel()  # (h*w,)
             patch = (iy[:, None] * layout.nx + ix[None, :]).ravel()
-            lx = np.broadcast_to(layout.local(px, ix)[None, :], (h, w)).ravel()
-            ly = np.broadcast_to(layout.local(py, iy)[:, None], (h, w)).ravel()
+            lx = np.broadcast_to(lx_[None, :], (h, w)).ravel()
+            ly = np.broadcast_to(ly_[:, None], (h, w)).ravel()
             keep = weight > 0
             entries.append((patch[keep], np.flatnonzero(keep), weight[keep], lx[keep], ly[keep]))
     patch, pixel, weight, lx, ly = (np.concatenate(parts) for parts in zip(*entries))

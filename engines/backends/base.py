@@ -8,9 +8,12 @@ hands the constructor what to run) and drives it through three calls:
 
 - ``load_gop(weights)``: one GOP's realified weights (numpy, as the bundle
   stores them) -> whatever the backend keeps on its device;
-- ``prepare(grid)``: one output size and viewport (a :class:`SampleGrid`) ->
-  the backend's per-size state (sample points on the device, gather indices,
-  buffers, a CUDA graph);
+- ``prepare_view(size, viewport, rows)``: one output size and viewport (and
+  stripe of rows) -> the backend's per-size state (sample points on the device,
+  gather indices, buffers, a CUDA graph). By default that is
+  ``prepare(sample_grid(...))``: the per-pixel :class:`SampleGrid`; a backend
+  that computes each pixel's points itself (``triton``) plans from the per-axis
+  maps instead;
 - ``render(plan, gop, biases)``: one frame; ``biases`` are the modules'
   ``(P, width)`` float32 biases at the frame's time. Returns uint8 RGB
   ``(h, w, 3)``: numpy on the CPU, a torch tensor on CUDA.
@@ -33,7 +36,7 @@ import torch
 
 from ..bundle import Bundle
 from ..errors import ActinrError
-from ..grid import SampleGrid, pixel_entries
+from ..grid import FULL_VIEW, SampleGrid, pixel_entries, sample_grid
 from ..manifest import Model
 
 
@@ -76,6 +79,10 @@ class Backend:
 
     def prepare(self, grid: SampleGrid) -> Any:
         raise NotImplementedError
+
+    def prepare_view(self, size: tuple[int, int], viewport=FULL_VIEW, rows: tuple[int, int] | None = None) -> Any:
+        """The plan for output ``size``, ``viewport`` and ``rows`` (the decoder's call)."""
+        return self.prepare(sample_grid(self.layout, size, viewport, rows))
 
     def render(self, plan: Any, gop: Any, biases: list[np.ndarray]):
         raise NotImplementedError

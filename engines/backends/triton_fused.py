@@ -9,15 +9,21 @@ overlapping windows in registers and writes the tile's uint8 RGB straight into
 the image. Per frame the host copies the biases (one buffer, from pinned
 memory, asynchronously) and launches the kernel; nothing else.
 
-**Plan** (:func:`tile_plan`, per output size and viewport, from the same
-:func:`~actinr.engines.grid.sample_grid` every backend samples): output pixels
-grouped by their owner patches (their entries in
-:func:`~actinr.engines.grid.pixel_entries`), each group in pixel order and cut
-into tiles of ``BLOCK`` pixels. A tile lists its owners (up to 4) and, per
-pixel, the output index (-1 on padding), each owner's local coordinates and,
-with overlap, each owner's blend weight. So a tile inside a patch evaluates one
-MLP per pixel, one on an overlap strip two; padding is at most ``BLOCK - 1``
-pixels per group.
+**Plan** (:func:`view_plan`, per output size and viewport): the grid is
+separable (:func:`~actinr.engines.grid.axis_owners`, the per-axis maps that
+:func:`~actinr.engines.grid.sample_grid` expands to every pixel), so the
+pixels that share their owner patches form rectangles: a run of columns with
+the same owners along x times a run of rows with the same owners along y.
+Each rectangle, in pixel order, is cut into tiles of ``BLOCK`` pixels. A tile
+lists its owners (up to 4) and, per pixel, the output index (-1 on padding)
+and, per owner, the local coordinates and (with overlap) the blend weight,
+stored for the tile's own owners only, one after the other. So a tile inside
+a patch evaluates one MLP per pixel, one on an overlap strip two; padding is
+at most ``BLOCK - 1`` pixels per rectangle. Built from the per-axis maps, a
+plan takes 0.07 s on the host at 1080p and 0.35 s at 4K (0.6 and 4.2 s
+through the per-pixel grid) and 20 bytes per pixel on the demo (52 with four
+owner slots for every pixel); the kernel reads its points contiguously, as
+before (docs/measurements.md "The fused Triton kernel").
 
 **Weights** (:meth:`TritonFused.load_gop`) are laid out per patch in ``H x H``
 blocks, ``H`` the hidden width rounded up to a power of two of at least 16
@@ -59,7 +65,7 @@ import numpy as np
 import torch
 
 from ..errors import ActinrError, optional_import
-from ..grid import SampleGrid, pixel_entries
+from ..grid import FULL_VIEW, AxisOwners, PatchLayout, SampleGrid, axis_owners
 from .base import Backend, require_cuda
 
 BLOCK_POINTS = 64  # output pixels per program (a tile); ``actinr bench --sweep`` times others
@@ -96,79 +102,106 @@ def padded_width(hidden: int) -> int:
 
 
 @dataclass
-class TilePlan:
-    """A grid cut into tiles of ``block`` output pixels that share their owner patches (numpy, host side).
+class ViewPlan:
+    """An output image cut into tiles of ``block`` pixels that share their owner patches (numpy, host side).
 
-    ``pixel`` (T*block,) int32 output index, -1 on padding; ``coords``
-    (E, 2, T*block) float32 local (x, y) per owner slot; ``weight``
-    (E, T*block) float32 blend weights, or None without overlap (every pixel one
-    owner, weight 1); ``owner`` (T, OWNERS) int32 patches; ``count`` (T,)
-    int32 owners per tile.
+    The grid is separable (:func:`~actinr.engines.grid.axis_owners`): the
+    pixels with the same owners form rectangles, one per pair of a column run
+    and a row run with the same owners along x and along y. Each rectangle
+    (*group*), in row-major pixel order, is cut into tiles of ``block`` pixels.
+
+    ``pixel`` (T*block,) int32 output index, -1 on padding; ``tile`` (T, 2)
+    int32: the tile's first owner slot and its owner count; ``owner``
+    (T, OWNERS) int32 patches in ascending order; per owner slot (S of them,
+    the tiles' owners one after the other) ``coords`` (S, 2, block) float32
+    local (x, y) and ``weight`` (S, block) float32 blend weights, or None when
+    no pixel has two owners along an axis (every weight 1). So a pixel holds
+    4 bytes of index and 8 per owner (12 with blend weights): 12 bytes inside a
+    patch without overlap, 16 with it, 28 on a strip two patches share, 52 on
+    a corner of four.
     """
 
     pixel: np.ndarray
+    tile: np.ndarray
+    owner: np.ndarray
     coords: np.ndarray
     weight: np.ndarray | None
-    owner: np.ndarray
-    count: np.ndarray
     block: int
     width: int
     height: int
 
     @property
     def tiles(self) -> int:
-        return self.owner.shape[0]
+        return self.tile.shape[0]
+
+    @property
+    def nbytes(self) -> int:
+        parts = (self.pixel, self.tile, self.owner, self.coords) + (() if self.weight is None else (self.weight,))
+        return sum(a.nbytes for a in parts)
 
 
-def tile_plan(grid: SampleGrid, block: int) -> TilePlan:
-    """Group ``grid``'s output pixels by owner patches and cut each group into tiles of ``block`` pixels."""
-    hw = grid.width * grid.height
-    n = grid.points
-    entry, weight = pixel_entries(grid)  # (hw, E), entries in patch order within a pixel
-    e_max = entry.shape[1]
-    spare = entry >= grid.pixel.size
-    patch = np.where(spare, -1, entry // n)  # (hw, E); a spare slot is -1, so it is part of the group key
-    order = np.lexsort([np.arange(hw)] + [patch[:, i] for i in reversed(range(e_max))])  # by owners, then pixel
-    key = patch[order]
-    starts = np.flatnonzero(np.r_[True, (key[1:] != key[:-1]).any(1)])  # first pixel of each group
-    sizes = np.diff(np.r_[starts, hw])
-    tiles = -(-sizes // block)  # per group
-    first = np.cumsum(tiles) - tiles
-    total = int(tiles.sum())
-    group = np.repeat(np.arange(starts.size), sizes)  # group of each sorted pixel
-    slot = first[group] * block + (np.arange(hw) - starts[group])  # its position in the tiled arrays
+def _runs(axis: AxisOwners) -> tuple[np.ndarray, ...]:
+    """Runs of consecutive columns (rows) with the same owners along the axis: start, length, slot-0 patch
+    index, shared (two owners)."""
+    hi, shared = axis.index[0], axis.shared
+    start = np.flatnonzero(np.r_[True, (hi[1:] != hi[:-1]) | (shared[1:] != shared[:-1])])
+    return start, np.diff(np.r_[start, hi.size]), hi[start], shared[start]
 
-    pixel = np.full(total * block, -1, np.int32)
-    pixel[slot] = order
-    flat_coords = grid.coords.reshape(-1, 2)
-    coords = np.zeros((e_max, 2, total * block), np.float32)
-    safe = np.where(spare, 0, entry)[order]  # (hw, E)
-    for e in range(e_max):
-        coords[e, :, slot] = flat_coords[safe[:, e]]
-    blend = None
-    if e_max > 1 or not np.all(weight == 1.0):
-        blend = np.zeros((e_max, total * block), np.float32)
-        blend[:, slot] = weight[order].T
-    owner = np.zeros((total, OWNERS), np.int32)
-    group_owner = np.maximum(key[starts], 0)  # (G, E)
-    tile_group = np.repeat(np.arange(starts.size), tiles)
-    owner[:, :e_max] = group_owner[tile_group]
-    count = (key[starts] >= 0).sum(1).astype(np.int32)[tile_group]
-    return TilePlan(pixel, coords, blend, owner, count, block, grid.width, grid.height)
+
+def view_plan(layout: PatchLayout, size: tuple[int, int], block: int, viewport=FULL_VIEW,
+              rows: tuple[int, int] | None = None) -> ViewPlan:
+    """The tiles of an output image of ``size`` (``rows``: only those output rows), built from the per-axis maps
+    without the per-pixel grid: each pixel's coordinates and weights are its column's and row's (bit for bit what
+    :func:`~actinr.engines.grid.sample_grid` gives it; tests/engines/test_triton.py)."""
+    ax, ay = axis_owners(layout, size, viewport, rows)
+    xs, xn, xi, xsh = _runs(ax)
+    ys, yn, yi, ysh = _runs(ay)
+    gy, gx = (a.ravel() for a in np.meshgrid(np.arange(ys.size), np.arange(xs.size), indexing="ij"))  # row-major
+    # Owner candidates per group in ascending patch order: (y slot, x slot) = (1, 1), (1, 0), (0, 1), (0, 0).
+    cand_y, cand_x = np.array([1, 1, 0, 0]), np.array([1, 0, 1, 0])
+    valid = ((cand_y == 0) | ysh[gy][:, None]) & ((cand_x == 0) | xsh[gx][:, None])  # (G, 4)
+    front = np.argsort(~valid, axis=1, kind="stable")  # the valid candidates first, in their order
+    sy, sx = cand_y[front], cand_x[front]  # (G, 4) slots along y and x of each owner
+    patch = np.where(np.take_along_axis(valid, front, 1),
+                     (yi[gy][:, None] - sy) * layout.nx + (xi[gx][:, None] - sx), 0).astype(np.int32)
+    count = valid.sum(1)
+    qn = xn[gx] * yn[gy]  # pixels per group
+    tiles = -(-qn // block)
+    group = np.repeat(np.arange(qn.size), tiles)  # per tile
+    first = np.repeat(np.cumsum(tiles) - tiles, tiles)
+    at = (np.arange(group.size) - first)[:, None] * block + np.arange(block)[None, :]  # (T, block) place in group
+    live = at < qn[group][:, None]
+    at = np.minimum(at, qn[group][:, None] - 1)  # padding repeats the group's last pixel (never stored)
+    width = xn[gx][group][:, None]
+    row = ys[gy][group][:, None] + at // width
+    col = xs[gx][group][:, None] + at % width
+    pixel = np.where(live, row * ax.size + col, -1).astype(np.int32).ravel()
+    n_owners = count[group]
+    base = np.cumsum(n_owners) - n_owners
+    slot_tile = np.repeat(np.arange(group.size), n_owners)
+    slot_e = np.arange(slot_tile.size) - base[slot_tile]
+    ex = sx[group[slot_tile], slot_e][:, None]  # (S, 1)
+    ey = sy[group[slot_tile], slot_e][:, None]
+    c, r = col[slot_tile], row[slot_tile]  # (S, block)
+    coords = np.empty((slot_tile.size, 2, block), np.float32)
+    coords[:, 0] = ax.local[ex, c]
+    coords[:, 1] = ay.local[ey, r]
+    weight = (ay.weight[ey, r] * ax.weight[ex, c]).astype(np.float32) if (xsh.any() or ysh.any()) else None
+    tile = np.stack([base, n_owners], 1).astype(np.int32)
+    return ViewPlan(pixel, tile, patch[group], coords, weight, block, ax.size, ay.size)
 
 
 @dataclass
 class _Plan:
-    """A :class:`TilePlan` on the device."""
+    """A :class:`ViewPlan` on the device."""
 
     tiles: int
     pixel: torch.Tensor
-    coords: torch.Tensor
-    weight: torch.Tensor  # (E, T*block), or a 1-element dummy without overlap
-    blend: bool
+    tile: torch.Tensor
     owner: torch.Tensor
-    count: torch.Tensor
-    points: int  # T * block
+    coords: torch.Tensor
+    weight: torch.Tensor  # (S, block), or a 1-element dummy without a shared strip
+    blend: bool
     width: int
     height: int
 
@@ -177,8 +210,8 @@ class TritonFused(Backend):
     name = "triton"
     gpu = True
     precisions = ("fp32", "fp16")
-    # A 3840x2160 frame in one launch: the plan is about 12 bytes per pixel without overlap, 52 with it
-    # (four owner slots per pixel: 432 MB at 4K).
+    # A 3840x2160 frame in one launch: the plan is 12 bytes per pixel without overlap, about 20 on the demo (16
+    # inside a patch, 28 on a strip, 52 on a corner): 162 MB at 4K.
     stripe_pixels = 1 << 24
     plan_pixels = 1 << 24
     sweep = {"block_points": (BLOCK_POINTS, 32, 128, 256), "num_warps": (NUM_WARPS, 2, 8), "tf32": (False, True),
@@ -260,14 +293,19 @@ class TritonFused(Backend):
         return (torch.from_numpy(w1).to(dev), torch.from_numpy(wh).to(dev, self.dot),
                 torch.from_numpy(wo).to(dev, self.dot))
 
-    def prepare(self, grid: SampleGrid) -> _Plan:
-        tp = tile_plan(grid, self.block)
+    def prepare_view(self, size: tuple[int, int], viewport=FULL_VIEW, rows: tuple[int, int] | None = None) -> _Plan:
+        """The tiles for ``size`` and ``viewport`` straight from the per-axis maps, with no per-pixel grid: a new
+        window size, zoom or pan costs the player tens of milliseconds on the host, not seconds
+        (docs/measurements.md "The fused Triton kernel")."""
+        vp = view_plan(self.layout, size, self.block, viewport, rows)
         dev = self.device
-        blend = tp.weight is not None
-        weight = torch.from_numpy(tp.weight).to(dev) if blend else self._dummy
-        return _Plan(tp.tiles, torch.from_numpy(tp.pixel).to(dev), torch.from_numpy(tp.coords).to(dev), weight, blend,
-                     torch.from_numpy(tp.owner).to(dev), torch.from_numpy(tp.count).to(dev), tp.pixel.size,
-                     tp.width, tp.height)
+        blend = vp.weight is not None
+        weight = torch.from_numpy(vp.weight).to(dev) if blend else self._dummy
+        return _Plan(vp.tiles, *(torch.from_numpy(a).to(dev) for a in (vp.pixel, vp.tile, vp.owner, vp.coords)),
+                     weight, blend, vp.width, vp.height)
+
+    def prepare(self, grid: SampleGrid) -> _Plan:
+        raise ActinrError("the triton backend plans from the view (prepare_view), not from a sample grid")
 
     def _upload(self, biases: list[np.ndarray]) -> None:
         turn = self._turn
@@ -286,8 +324,8 @@ class TritonFused(Backend):
         w1, wh, wo = gop
         m = self.model
         self._kernel[(plan.tiles,)](
-            plan.coords, plan.weight, plan.pixel, plan.owner, plan.count, w1, wh, wo, self._bias, image,
-            plan.points, float(m.w0), float(m.s0) ** 2, float(m.min_exponent),
+            plan.coords, plan.weight, plan.pixel, plan.tile, plan.owner, w1, wh, wo, self._bias, image,
+            float(m.w0), float(m.s0) ** 2, float(m.min_exponent),
             H=self.hp, LAYERS=self.layers, BLOCK=self.block, BSTRIDE=self.bias_stride, BLEND=plan.blend,
             DOT=triton_dtype(self.dot), IEEE=self.dot == torch.float32 and not self.tf32, FAST=self.fast_math,
             num_warps=self.num_warps, enable_fp_fusion=True)  # FMA contraction (said: Triton 3.9 warns otherwise)

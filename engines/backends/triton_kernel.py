@@ -45,27 +45,28 @@ OUT = tl.constexpr(16)  # output columns (RGB padded to tl.dot's smallest N)
 OWNERS = tl.constexpr(4)  # owner slots per tile (bilinear blend: at most 2 x 2 patches)
 
 
-def _decode(coord_ptr, weight_ptr, pixel_ptr, owner_ptr, count_ptr, w1_ptr, wh_ptr, wo_ptr, bias_ptr, image_ptr,
-            n_points, w0, s0sq, lo,
+def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, w1_ptr, wh_ptr, wo_ptr, bias_ptr, image_ptr,
+            w0, s0sq, lo,
             H: tl.constexpr, LAYERS: tl.constexpr, BLOCK: tl.constexpr, BSTRIDE: tl.constexpr,
             BLEND: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr, FAST: tl.constexpr):
     tile = tl.program_id(0)
-    offs = tile * BLOCK + tl.arange(0, BLOCK)
-    pixel = tl.load(pixel_ptr + offs)  # -1 on the padding at a tile group's end
+    offs = tl.arange(0, BLOCK)
+    pixel = tl.load(pixel_ptr + tile * BLOCK + offs)  # -1 on the padding at a tile group's end
     j = tl.arange(0, H)
     k = tl.arange(0, H)
     c = tl.arange(0, OUT)
     block = k[:, None] * H + j[None, :]  # one H x H weight block
     acc = tl.full((BLOCK, OUT), 0.0, tl.float32)  # tl.full, not tl.zeros: see kernel()
-    owners = tl.load(count_ptr + tile)
+    base = tl.load(tile_ptr + 2 * tile)  # the tile's first owner slot in the coordinate and weight arrays
+    owners = tl.load(tile_ptr + 2 * tile + 1)
     e = tile * 0  # the owner slot, an int32 scalar carried by the loop
     # A while loop, not range(owners): Triton 3.6's interpreter (the GPU image's version) cannot turn a loaded
     # scalar into a Python int under NumPy 2 (fixed in later Triton). Compiled for Hopper it also takes fewer
     # registers than the for loop did (fp16 default: 128 against 156; benchmarks/triton_aot.py).
     while e < owners:
         p = tl.load(owner_ptr + tile * OWNERS + e)
-        x = tl.load(coord_ptr + (2 * e) * n_points + offs)
-        y = tl.load(coord_ptr + (2 * e + 1) * n_points + offs)
+        x = tl.load(coord_ptr + (base + e) * (2 * BLOCK) + offs)
+        y = tl.load(coord_ptr + (base + e) * (2 * BLOCK) + BLOCK + offs)
         w1 = w1_ptr + p * (4 * H)  # [coordinate x|y][branch u|v][H]
         b = bias_ptr + p * BSTRIDE
         u = x[:, None] * tl.load(w1 + j)[None, :] + y[:, None] * tl.load(w1 + 2 * H + j)[None, :]
@@ -118,7 +119,7 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, owner_ptr, count_ptr, w1_ptr, wh_p
             rgb = tl.dot(zi.to(DOT), tl.load(wo + H * OUT + out_block), tl.dot(zr.to(DOT), tl.load(wo + out_block)))
         rgb += tl.load(b + 2 * H + LAYERS * 4 * H + c)[None, :]
         if BLEND:
-            rgb *= tl.load(weight_ptr + e * n_points + offs)[:, None]
+            rgb *= tl.load(weight_ptr + (base + e) * BLOCK + offs)[:, None]
         acc += rgb
         e += 1
     level = tl.minimum(tl.maximum(acc * 255.0, 0.0), 255.0)
@@ -155,9 +156,9 @@ def compile_for(arch: int = 90, num_warps: int = 4, *, hidden: int = 32, layers:
     from triton.compiler import ASTSource
 
     weights = "*fp16" if fp16 else "*fp32"
-    signature = {"coord_ptr": "*fp32", "weight_ptr": "*fp32", "pixel_ptr": "*i32", "owner_ptr": "*i32",
-                 "count_ptr": "*i32", "w1_ptr": "*fp32", "wh_ptr": weights, "wo_ptr": weights, "bias_ptr": "*fp32",
-                 "image_ptr": "*u8", "n_points": "i32", "w0": "fp32", "s0sq": "fp32", "lo": "fp32"}
+    signature = {"coord_ptr": "*fp32", "weight_ptr": "*fp32", "pixel_ptr": "*i32", "tile_ptr": "*i32",
+                 "owner_ptr": "*i32", "w1_ptr": "*fp32", "wh_ptr": weights, "wo_ptr": weights, "bias_ptr": "*fp32",
+                 "image_ptr": "*u8", "w0": "fp32", "s0sq": "fp32", "lo": "fp32"}
     constants = {"H": hidden, "LAYERS": layers, "BLOCK": block, "BSTRIDE": 2 * hidden + 4 * hidden * layers + 16,
                  "BLEND": blend, "DOT": tl.float16 if fp16 else tl.float32, "IEEE": ieee, "FAST": fast}
     signature.update({name: "constexpr" for name in constants})

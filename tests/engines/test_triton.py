@@ -23,7 +23,7 @@ import pytest
 import torch
 
 import actinr.engines as E
-from actinr.engines.backends.triton_fused import MIN_TRITON, OWNERS, padded_width, tile_plan, triton_version
+from actinr.engines.backends.triton_fused import MIN_TRITON, OWNERS, padded_width, triton_version, view_plan
 from actinr.engines.errors import ActinrError
 from actinr.engines.grid import FULL_VIEW, PatchLayout, pixel_entries, sample_grid
 from actinr.engines.timeline import mix_uint8, switch_mix
@@ -42,40 +42,79 @@ needs_triton = pytest.mark.skipif(
 # --- the tile plan (numpy) ------------------------------------------------------------------------------------
 
 
+def expand(vp):
+    """A :class:`ViewPlan` as the kernel reads it: per tile and pixel slot the output pixel (-1 on padding) and, per
+    owner slot of the tile, patch (-1 past its owners), local (x, y) and blend weight: (T, block), (T, OWNERS),
+    (T, OWNERS, block) x 3."""
+    t, b = vp.tiles, vp.block
+    pixel = vp.pixel.reshape(t, b)
+    patch = np.full((t, OWNERS), -1)
+    x, y = np.zeros((t, OWNERS, b), np.float32), np.zeros((t, OWNERS, b), np.float32)
+    weight = np.zeros((t, OWNERS, b), np.float32)
+    for e in range(OWNERS):
+        has = vp.tile[:, 1] > e
+        slot = vp.tile[has, 0] + e
+        patch[has, e] = vp.owner[has, e]
+        x[has, e], y[has, e] = vp.coords[slot, 0], vp.coords[slot, 1]
+        weight[has, e] = 1.0 if vp.weight is None else vp.weight[slot]
+    return pixel, patch, x, y, weight
+
+
 @pytest.mark.parametrize("overlap", [0, 4])
-@pytest.mark.parametrize("size, viewport", [((50, 40), FULL_VIEW), ((123, 77), FULL_VIEW),
-                                            ((60, 60), (0.2, 0.3, 0.7, 0.9)), ((17, 9), FULL_VIEW)])
+@pytest.mark.parametrize("size, viewport, rows", [((50, 40), FULL_VIEW, None), ((123, 77), FULL_VIEW, None),
+                                                  ((60, 60), (0.2, 0.3, 0.7, 0.9), None), ((17, 9), FULL_VIEW, None),
+                                                  ((123, 77), (0.1, 0.05, 0.9, 0.6), (13, 51))])
 @pytest.mark.parametrize("block", [16, 64])
-def test_tile_plan_covers_every_pixel_once_with_its_entries(overlap, size, viewport, block):
+def test_view_plan_is_the_sample_grid(overlap, size, viewport, rows, block):
+    """Expanded per pixel, the plan built from the per-axis maps is exactly the per-pixel grid every other backend
+    samples: each pixel once, with the same patches, local coordinates and blend weights, bit for bit (the plan may
+    hold an entry of weight 0 that the grid drops: it adds nothing)."""
     layout = PatchLayout(50, 40, 16, overlap=overlap)
-    grid = sample_grid(layout, size, viewport)
-    tp = tile_plan(grid, block)
-    hw = size[0] * size[1]
-    live = tp.pixel >= 0
-    assert np.array_equal(np.sort(tp.pixel[live]), np.arange(hw))  # every pixel exactly once
-    assert tp.pixel.size == tp.tiles * block and tp.owner.shape == (tp.tiles, OWNERS)
-    entry, weight = pixel_entries(grid)
+    grid = sample_grid(layout, size, viewport, rows)
+    vp = view_plan(layout, size, block, viewport, rows)
+    assert (vp.width, vp.height) == (grid.width, grid.height)
+    pixel, patch, x, y, weight = expand(vp)
+    hw = grid.width * grid.height
+    live = pixel >= 0
+    assert np.array_equal(np.sort(pixel[live]), np.arange(hw))  # every pixel exactly once
+    # per pixel, the plan's entries of nonzero weight in patch order against pixel_entries (patch order too)
+    entry, want_w = pixel_entries(grid)
     n = grid.points
-    slot = np.flatnonzero(live)
-    pix = tp.pixel[slot]
-    tile = slot // block
-    for e in range(entry.shape[1]):
-        real = entry[pix, e] < grid.pixel.size
-        # an entry's patch is the tile's owner in that slot, and the tile counts exactly the real entries
-        assert np.array_equal(tp.owner[tile[real], e], entry[pix[real], e] // n)
-        assert np.all(tp.count[tile[real]] > e) and np.all(tp.count[tile[~real]] <= e)
-        want = grid.coords.reshape(-1, 2)[entry[pix[real], e]]
-        assert np.array_equal(tp.coords[e, :, slot[real]], want)
+    tile, slot = np.nonzero(live)
+    pix = pixel[tile, slot]
+    got = np.where((patch[tile] >= 0) & (weight[tile, :, slot] > 0), patch[tile], -1)  # (hw, OWNERS)
+    keep = np.argsort(got < 0, axis=1, kind="stable")
+    got = np.take_along_axis(got, keep, 1)
+    gx, gy, gw = (np.take_along_axis(a[tile, :, slot], keep, 1) for a in (x, y, weight))
+    e_max = entry.shape[1]
+    real = entry[pix] < grid.pixel.size
+    assert np.array_equal(got[:, :e_max], np.where(real, entry[pix] // n, -1)) and np.all(got[:, e_max:] < 0)
+    flat = grid.coords.reshape(-1, 2)
+    assert np.array_equal(gx[:, :e_max][real], flat[entry[pix][real], 0])
+    assert np.array_equal(gy[:, :e_max][real], flat[entry[pix][real], 1])
+    assert np.array_equal(gw[:, :e_max][real], want_w[pix][real])
     if overlap == 0:
-        assert tp.weight is None and entry.shape[1] == 1
+        assert vp.weight is None and np.all(vp.tile[:, 1] == 1)
     else:
-        assert tp.weight is not None
-        np.testing.assert_allclose(tp.weight[:, slot].sum(0), 1.0, atol=1e-6)  # partition of unity
-        np.testing.assert_array_equal(tp.weight[:, slot].T, weight[pix])
-    assert np.all(tp.count >= 1) and np.all(tp.count <= 4)
-    # tiles are cut per owner group: at most one partly filled tile per group
-    groups = {tuple(o[:c]) for o, c in zip(tp.owner, tp.count)}
-    assert (~live).sum() < len(groups) * block
+        assert vp.weight is not None and vp.tile[:, 1].max() == 4
+        np.testing.assert_allclose(weight.sum(1)[live], 1.0, atol=1e-6)  # partition of unity
+    assert np.all(vp.tile[:, 1] >= 1) and np.all(vp.tile[:, 1] <= OWNERS)
+    assert np.array_equal(vp.tile[:, 0], np.cumsum(vp.tile[:, 1]) - vp.tile[:, 1])  # owner slots one after another
+    # tiles are cut per owner rectangle: at most one partly filled tile each
+    assert (~live).sum() < len({tuple(o[:c]) for o, c in zip(vp.owner, vp.tile[:, 1])}) * block
+
+
+def test_view_plan_bytes_per_pixel():
+    """At 1080p on the demo's layout (overlap 4): 4 bytes of pixel index and 12 per owner (coordinates and weight)
+    for the 1.27 owners a pixel has, about 20 bytes per pixel (52 when every pixel held four owner slots);
+    tiles 99.8 % full."""
+    layout = PatchLayout(176, 144, 32, overlap=4)
+    vp = view_plan(layout, (1920, 1080), 64)
+    owners = vp.tile[:, 1].sum() / vp.tiles
+    assert 1.2 < owners < 1.35
+    per_slot = 4 + 12 * owners + 24 / 64  # per pixel slot of a tile: index, owners, the tile's own 24 bytes
+    assert per_slot - 0.01 < vp.nbytes / vp.pixel.size < per_slot + 0.01
+    assert 1920 * 1080 / vp.pixel.size > 0.998
 
 
 def test_padded_width():
