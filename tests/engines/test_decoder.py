@@ -496,3 +496,27 @@ def test_stripes_cover_every_row_once(carphone_bundle):
     want = {tuple(c) for c, px in zip(full.coords.reshape(-1, 2), full.pixel.ravel())
             if 100 * 301 <= px < 140 * 301}
     assert pts == want
+
+
+def test_baked_biases_are_the_tables_interpolated(carphone_bundle):
+    """The decoder keeps each GOP's tables in float32 once and hands out a static module's one row without a
+    per-frame copy: the biases are still exactly the stored tables interpolated in fp32."""
+    from actinr.engines.bias import interpolate
+
+    dec = E.open(carphone_bundle, backend="torch-cpu")
+    stored = B.load(carphone_bundle)
+    how = dec.manifest.bias.interpolation
+    rows = set()
+    for g in range(len(dec.spans)):
+        tables = stored.gop_bias_tables(g)
+        for t in (0.0, 0.37, 1.0):
+            got = dec.biases(g, t)
+            assert len(got) == len(tables)
+            for b, tab in zip(got, tables):
+                rows.add(tab.shape[0])
+                assert b.dtype == np.float32 and b.shape == tab.shape[1:]
+                np.testing.assert_array_equal(b, interpolate(np.array(tab), t, how))
+        again = dec.biases(g, 0.5)
+        for b, first, tab in zip(again, dec.biases(g, 0.0), tables):
+            assert (b is first) == (tab.shape[0] == 1)  # a static module: one array, no copy
+    assert 1 in rows and max(rows) > 1  # both kinds of module were checked
