@@ -41,6 +41,9 @@ VARIANTS = [
     ("2 warps", {"num_warps": 2}),
     ("8 warps", {"num_warps": 8}),
     ("128 px tiles, 8 warps", {"block": 128, "num_warps": 8}),
+    ("128 px tiles, 16 warps", {"block": 128, "num_warps": 16}),
+    ("256 px tiles, 8 warps", {"block": 256, "num_warps": 8}),
+    ("256 px tiles, 16 warps", {"block": 256, "num_warps": 16}),
     ("A100 (sm 8.0)", {"arch": 80}),
 ]
 
@@ -66,7 +69,7 @@ def main(argv=None) -> int:
 
     say(f"fused kernel compiled ahead of time, triton {triton.__version__}, {date}, on a machine without a GPU")
     say(f"{'variant':46s} {'arch':>4s} {'regs':>4s} {'warps/SM':>8s} {'stack':>5s} {'shared':>6s} {'instr':>5s} "
-        f"{'MMA':>4s} {'MUFU':>4s} {'LDL/STL':>7s} {'compile s':>9s}")
+        f"{'MMA':>4s} {'MUFU':>4s} {'LDL/STL':>7s} {'instr/px':>8s} {'compile s':>9s}")
     for label, kw in VARIANTS:
         kw = dict(kw)
         arch = kw.pop("arch", 90)
@@ -80,11 +83,14 @@ def main(argv=None) -> int:
         # resident warps per multiprocessor by registers (65536 per SM, allocated per warp in units of 256)
         per_warp = -(-code["registers"] * 32 // 256) * 256
         resident = min(64, (65536 // per_warp) // warps * warps)
+        # Thread instructions per pixel and owner: every thread of the program runs the kernel's code once per
+        # owner (the only loop), so this is the issue cost a pixel asks of the SM, whatever the tile shape.
+        per_pixel = code["instructions"] * 32 * warps / kw.get("block", 64)
         rows.append({"variant": label, "arch": arch, **kw, **code, "resident_warps": resident,
-                     "compile_seconds": round(seconds, 2)})
+                     "thread_instructions_per_pixel": round(per_pixel), "compile_seconds": round(seconds, 2)})
         say(f"{label:46s} {arch:4d} {code['registers']:4d} {resident:8d} {code['stack_bytes']:5d} "
             f"{code['shared_bytes']:6d} {code['instructions']:5d} {mma:4d} {ops.get('MUFU', 0):4d} {spill:7d} "
-            f"{seconds:9.1f}")
+            f"{per_pixel:8.0f} {seconds:9.1f}")
     # The file names carry the Triton version when it is not the one the project's CI installs (the GPU image's
     # Triton is older): <date>-cpu-triton_aot[-triton<version>].
     tag = "" if args.tag is None else f"-{args.tag}"

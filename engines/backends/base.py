@@ -46,8 +46,10 @@ class Backend:
     name: ClassVar[str] = ""
     gpu: ClassVar[bool] = False
     precisions: ClassVar[tuple[str, ...]] = ("fp32",)
-    # Tuning options ``actinr bench --sweep`` times, each with the values it tries (the module's default first).
+    # Tuning options ``actinr bench --sweep`` times, each with the values it tries (the module's default first),
+    # one option changed at a time; then ``sweep_pairs``, combinations of options it times as well.
     sweep: ClassVar[dict[str, tuple]] = {}
+    sweep_pairs: ClassVar[tuple[dict, ...]] = ()
     # Output pixels rendered in one call: a larger frame is rendered in stripes of rows (engines/decoder.py),
     # so a backend's per-call memory (grid, plan, activations) is bounded whatever the size: 512 K pixels keep
     # a CPU backend's working set under about 200 MB (docs/measurements.md "Memory"); GPU backends take 4 M

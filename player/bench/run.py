@@ -82,7 +82,9 @@ def backend_plan(names: list[str] | None, precisions: list[str], bundle_precisio
                 wanted.append(p)
         if not wanted and names is not None:
             raise ActinrError(skipped[-1])
-        options = [{}] + ([{k: v} for k, values in cls.sweep.items() for v in values[1:]] if sweep else [])
+        options = [{}]
+        if sweep:
+            options += [{k: v} for k, values in cls.sweep.items() for v in values[1:]] + list(cls.sweep_pairs)
         plan += [Entry(name, device, p, opts) for p in wanted for opts in options]
     if not plan:
         raise ActinrError("no backend can run here: " + "; ".join(skipped))

@@ -383,6 +383,19 @@ def test_sweep_rows_each_option_value_of_a_backend():
     assert backend_plan(["torch-cpu"], ["auto"], "fp32")[0] == [Entry("torch-cpu", "cpu", "fp32", {})]
 
 
+def test_sweep_rows_the_pairs_after_the_single_options(monkeypatch):
+    """The fused kernel's sweep also times tile sizes with their warps (combinations one option at a time misses),
+    after every single option's values."""
+    from actinr.engines.backends.triton_fused import TritonFused  # the module imports Triton only when it runs
+
+    monkeypatch.setattr(TritonFused, "probe", classmethod(lambda cls, device: None))  # as if on a GPU
+    plan, _ = backend_plan(["triton"], ["fp16"], "fp16", sweep=True)
+    options = [e.options for e in plan]
+    singles = [{k: v} for k, values in TritonFused.sweep.items() for v in values[1:]]
+    assert options == [{}] + singles + list(TritonFused.sweep_pairs)
+    assert {"block_points": 128, "num_warps": 8} in options and len(TritonFused.sweep_pairs) == 3
+
+
 def test_a_sweep_run_labels_its_rows_and_stores_its_config(tmp_path, capsys, demo_path):
     from actinr.engines.config import config_from_args
     from actinr.player.bench.config import BenchConfig
