@@ -27,7 +27,9 @@ Everything goes into one folder, ``$OUT`` when set, else benchmarks/results/:
 summary, targets), per bundle ``...-bench-<bundle>.json`` and ``.png`` (the bench's own), and
 ``...-bench-sweep.json`` (7 files: the device tool brings back at most 8). The whole run
 keeps inside ``--budget`` seconds (default 450, under the issue's 8 minutes): each step's time limit is what
-is left, and a step that fails or runs out is recorded and the next one still runs.
+is left, and a step that fails or runs out is recorded and the next one still runs. A step out of time gets
+SIGTERM and ``GRACE_SECONDS`` to stop (``actinr bench`` then writes the rows it has measured, so a slow
+bench row costs the rows after it, not the whole table), then SIGKILL.
 
 ``--rehearse`` runs the same steps on a machine without a GPU, small: the install as ``pip --dry-run``, one
 triton test in Triton's interpreter, a 96x54 fit, parity through the interpreter and a torch-cpu bench, so
@@ -44,8 +46,10 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -90,8 +94,15 @@ class Clock:
         return self.budget - (time.monotonic() - self.start) - reserve
 
 
+GRACE_SECONDS = 10  # after its time limit a step gets SIGTERM and this long to write what it has, then SIGKILL
+
+
 def run(log: Log, cmd: list[str], limit: float, env: dict | None = None, cwd: Path = ROOT) -> dict:
-    """Run ``cmd`` with its output in the log; stop it after ``limit`` seconds. -> {cmd, rc, seconds}."""
+    """Run ``cmd`` with its output in the log; stop it after ``limit`` seconds. -> {cmd, rc, seconds}.
+
+    The output is read on a thread, so a step that hangs without printing is stopped on time too. A step out of
+    time gets SIGTERM first: ``actinr`` commands stop on it cleanly (``actinr bench`` writes the rows it has
+    measured), then, after ``GRACE_SECONDS``, SIGKILL for the whole process group."""
     log(f"$ {shlex.join(str(c) for c in cmd)}   (limit {max(limit, 0):.0f} s)")
     t0 = time.monotonic()
     if limit < 5:
@@ -99,25 +110,37 @@ def run(log: Log, cmd: list[str], limit: float, env: dict | None = None, cwd: Pa
         return {"cmd": [str(c) for c in cmd], "rc": None, "seconds": 0.0, "skipped": "no time left"}
     proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
+
+    def pump() -> None:
+        for line in proc.stdout:
+            log("  " + line.rstrip("\n"))
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
     timed_out = False
     try:
-        deadline = t0 + limit
-        for line in proc.stdout:  # noqa: SIM113 (read until the process closes its output)
-            log("  " + line.rstrip("\n"))
-            if time.monotonic() > deadline:
-                timed_out = True
-                break
-        if timed_out:
-            os.killpg(proc.pid, 9)
-        proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        proc.wait(timeout=limit)
     except subprocess.TimeoutExpired:
         timed_out = True
-        os.killpg(proc.pid, 9)
-        proc.wait()
+        _signal_group(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            _signal_group(proc.pid, signal.SIGKILL)
+            proc.wait()
+    _signal_group(proc.pid, signal.SIGKILL)  # whatever the step left running in its group
+    reader.join(timeout=5)
     seconds = time.monotonic() - t0
     rc = proc.returncode
     log(f"  -> rc {rc}{' (stopped: out of time)' if timed_out else ''}, {seconds:.1f} s")
     return {"cmd": [str(c) for c in cmd], "rc": rc, "seconds": round(seconds, 1), "timed_out": timed_out}
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def environment(log: Log) -> dict:

@@ -58,3 +58,32 @@ def test_the_rehearsal_runs_every_step_and_writes_the_results(tmp_path):
     # the tuning sweep: a row per option value of the backend (torch-cpu's chunk sizes in the rehearsal)
     assert [r["options"] for r in report["sweep"]][:2] == [{}, {"chunk_points": 2048}] and len(report["sweep"]) == 5
     assert len(list(tmp_path.iterdir())) == 7  # the device tool brings back at most 8 files
+
+
+def _gpu_check_module():
+    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_step_out_of_time_is_stopped_even_when_silent_and_may_write_first(tmp_path, monkeypatch):
+    """A step that hangs without printing is stopped at its limit (the output is read on a thread); it gets
+    SIGTERM first and a grace to write what it has (actinr bench writes its rows), then SIGKILL."""
+    gc = _gpu_check_module()
+    monkeypatch.setattr(gc, "GRACE_SECONDS", 2)
+    log = gc.Log(tmp_path / "log.txt")
+    polite = ("import signal, sys, time, pathlib\n"
+              "def stop(*_):\n    pathlib.Path(sys.argv[1]).write_text('partial'); sys.exit(143)\n"
+              "signal.signal(signal.SIGTERM, stop)\nprint('started', flush=True)\ntime.sleep(60)\n")
+    step = gc.run(log, [sys.executable, "-c", polite, tmp_path / "rows.json"], limit=5)
+    assert step["timed_out"] and step["rc"] == 143 and step["seconds"] < 5 + 2 + 3
+    assert (tmp_path / "rows.json").read_text() == "partial"
+    stubborn = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)\n"
+    step = gc.run(log, [sys.executable, "-c", stubborn], limit=5)
+    assert step["timed_out"] and step["rc"] == -9 and 5 + 2 <= step["seconds"] < 5 + 2 + 3
+    step = gc.run(log, [sys.executable, "-c", "print('done')"], limit=30)
+    assert step == {"cmd": step["cmd"], "rc": 0, "seconds": step["seconds"], "timed_out": False}
+    log.close()
+    text = (tmp_path / "log.txt").read_text()
+    assert "  started" in text and "(stopped: out of time)" in text and "  done" in text

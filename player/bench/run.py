@@ -218,6 +218,7 @@ def bench(cfg: BenchConfig) -> int:
         say(f"skipped: {line}")
 
     context = None
+    stopped = None
     if cfg.display and (cfg.offscreen or not has_display()):
         from ..offscreen import OffscreenGL
 
@@ -252,9 +253,16 @@ def bench(cfg: BenchConfig) -> int:
                 dec.close()
                 if entry.device.startswith("cuda"):
                     torch.cuda.empty_cache()
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through engines/signals.py (a time limit's stop)
+        stopped = exc
+        result["stopped"] = str(exc) or "SIGINT"
+        say()
+        say(f"stopped ({result['stopped']}): writing the {len(result['rows'])} rows measured so far")
     finally:
         if context is not None:
             context.close()
     summary(result, say)
     _write_outputs(result, cfg, path, log_lines, say)
+    if stopped is not None:
+        raise stopped
     return 0

@@ -415,3 +415,28 @@ def test_a_sweep_run_labels_its_rows_and_stores_its_config(tmp_path, capsys, dem
     parser = argparse.ArgumentParser()
     add_bench_arguments(parser)
     assert config_from_args(BenchConfig, parser.parse_args(shlex.split(r["command"])[2:])).__dict__ == r["config"]
+
+
+def test_a_run_stopped_by_sigterm_writes_the_rows_it_measured(tmp_path, capsys, demo_path, monkeypatch):
+    """A time limit's SIGTERM (make gpu-check's, after a step runs out) stops the bench cleanly: the rows measured
+    so far are in the JSON with the stop recorded, and the exit status is 143 as for a process killed by it."""
+    import actinr.player.bench.run as bench_run
+    from actinr.engines.signals import Terminated
+
+    real_row, calls = bench_run._row, []
+
+    def row_then_stop(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise Terminated(15)
+        return real_row(*args, **kwargs)
+
+    monkeypatch.setattr(bench_run, "_row", row_then_stop)
+    argv = [demo_path, "--backends", "torch-cpu", "--sizes", "32x24,48x32", "--frames", "2", "--warmup", "0",
+            "--sweep", "--no-reference", "--json", tmp_path / "s.json", "--quiet"]
+    code, out, err = _bench(argv, capsys)
+    assert code == 143 and "stopped by SIGTERM" in err
+    r = json.loads((tmp_path / "s.json").read_text())
+    assert r["stopped"] == "SIGTERM" and len(r["rows"]) == 2 and len(calls) == 3
+    assert [row["size"] for row in r["rows"]] == ["32x24", "48x32"] and all(row["decode"] for row in r["rows"])
+    assert "stopped (SIGTERM): writing the 2 rows measured so far" in out
