@@ -7,6 +7,8 @@ so this runs anywhere: no GPU, no Triton needed.
 
     python benchmarks/plan_cost.py                # demo bundle -> benchmarks/results/<date>-cpu-plan_cost.{json,log}
     python benchmarks/plan_cost.py --bundle B --repeat 5 --out DIR
+    python benchmarks/plan_cost.py --layout 1920x1080/32/4   # a layout without a bundle: source/patch/overlap,
+                                                             # here a 1080p source's (2691 patches)
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bundle", default=str(ROOT / "player" / "data" / "demo.engine"), help="bundle (its layout)")
     ap.add_argument("--repeat", type=int, default=5, help="timed builds per case (median)")
+    ap.add_argument("--layout", metavar="WxH/K/O", help="a layout instead of the bundle's: source size, patch, overlap")
     ap.add_argument("--block", type=int, default=64, help="pixels per tile (the fp16 default)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="result folder")
     args = ap.parse_args(argv)
@@ -47,7 +50,14 @@ def main(argv=None) -> int:
 
     from common import save_result
 
-    layout = load(args.bundle).manifest.layout
+    if args.layout:
+        from actinr.engines.grid import PatchLayout
+
+        size, patch, overlap = args.layout.split("/")
+        w, h = (int(v) for v in size.lower().split("x"))
+        layout = PatchLayout(w, h, int(patch), int(overlap))
+    else:
+        layout = load(args.bundle).manifest.layout
     rows, lines = [], []
     head = (f"layout {layout.width}x{layout.height}, patch {layout.patch}, overlap {layout.overlap} "
             f"({layout.count} patches); tiles of {args.block} px; median of {args.repeat}")
@@ -71,7 +81,11 @@ def main(argv=None) -> int:
                          f"{t_grid:.3f} |")
             print(table[-1], flush=True)
     lines += table
-    path = save_result(args.out, "plan_cost", {"bundle": str(args.bundle), "block": args.block,
+    name = "plan_cost"
+    if args.layout:
+        name += f"-{layout.width}x{layout.height}-{layout.patch}-{layout.overlap}"
+    path = save_result(args.out, name, {"bundle": None if args.layout else str(args.bundle), "block": args.block,
+                                        "layout": [layout.width, layout.height, layout.patch, layout.overlap],
                                                "repeat": args.repeat, "rows": rows})
     path.with_suffix(".log").write_text("\n".join(lines) + "\n")
     return 0
