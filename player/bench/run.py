@@ -132,6 +132,12 @@ def _row(entry: Entry, dec, size, warm, timed, cfg: BenchConfig, context) -> dic
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
         row.update(timer=None, decode=None, display=None, error="out of GPU memory")
+    except ActinrError:  # a user's mistake (a display that cannot open, ...): the command stops with its line
+        raise
+    except Exception as exc:  # noqa: BLE001 (a row that fails, e.g. a kernel variant that does not build, is
+        # recorded with its reason and the other rows still run; the command then exits 1)
+        reason = (str(exc).strip().splitlines() or [""])[0][:300]
+        row.update(timer=None, decode=None, display=None, error=f"failed: {type(exc).__name__}: {reason}")
     finally:
         bar.close()
         if display is not None:
@@ -261,8 +267,12 @@ def bench(cfg: BenchConfig) -> int:
     finally:
         if context is not None:
             context.close()
+    failed = [r for r in result["rows"] if (r["error"] or "").startswith("failed")]
+    if failed:
+        say()
+        say(f"{len(failed)} row(s) failed: " + "; ".join(f"{label(r)} {r['precision']} {r['size']}" for r in failed))
     summary(result, say)
     _write_outputs(result, cfg, path, log_lines, say)
     if stopped is not None:
         raise stopped
-    return 0
+    return 1 if failed else 0

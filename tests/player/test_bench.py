@@ -440,3 +440,27 @@ def test_a_run_stopped_by_sigterm_writes_the_rows_it_measured(tmp_path, capsys, 
     assert r["stopped"] == "SIGTERM" and len(r["rows"]) == 2 and len(calls) == 3
     assert [row["size"] for row in r["rows"]] == ["32x24", "48x32"] and all(row["decode"] for row in r["rows"])
     assert "stopped (SIGTERM): writing the 2 rows measured so far" in out
+
+
+def test_a_failing_row_is_recorded_and_the_others_still_run(tmp_path, capsys, demo_path, monkeypatch):
+    """A row that raises (on a GPU: a kernel variant that does not build, a driver error) is a row with its reason,
+    not the end of the table: the other rows are measured and written, and the command exits 1."""
+    import actinr.player.bench.run as bench_run
+
+    real_measure, calls = bench_run.measure, []
+
+    def measure_or_fail(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("PTX .version 9.9 does not support .target sm_99\nsecond line")
+        return real_measure(*args, **kwargs)
+
+    monkeypatch.setattr(bench_run, "measure", measure_or_fail)
+    argv = [demo_path, "--backends", "torch-cpu", "--sizes", "32x24,48x32,40x30", "--frames", "2", "--warmup", "0",
+            "--no-reference", "--json", tmp_path / "s.json", "--quiet"]
+    code, out, err = _bench(argv, capsys)
+    assert code == 1 and len(calls) == 3
+    rows = json.loads((tmp_path / "s.json").read_text())["rows"]
+    assert [bool(r["decode"]) for r in rows] == [True, False, True]
+    assert rows[1]["error"] == "failed: RuntimeError: PTX .version 9.9 does not support .target sm_99"
+    assert "1 row(s) failed: torch-cpu fp32 48x32" in out and "failed: RuntimeError" in out
