@@ -60,16 +60,8 @@ def expand(vp):
     return pixel, patch, x, y, weight
 
 
-@pytest.mark.parametrize("overlap", [0, 4])
-@pytest.mark.parametrize("size, viewport, rows", [((50, 40), FULL_VIEW, None), ((123, 77), FULL_VIEW, None),
-                                                  ((60, 60), (0.2, 0.3, 0.7, 0.9), None), ((17, 9), FULL_VIEW, None),
-                                                  ((123, 77), (0.1, 0.05, 0.9, 0.6), (13, 51))])
-@pytest.mark.parametrize("block", [16, 64])
-def test_view_plan_is_the_sample_grid(overlap, size, viewport, rows, block):
-    """Expanded per pixel, the plan built from the per-axis maps is exactly the per-pixel grid every other backend
-    samples: each pixel once, with the same patches, local coordinates and blend weights, bit for bit (the plan may
-    hold an entry of weight 0 that the grid drops: it adds nothing)."""
-    layout = PatchLayout(50, 40, 16, overlap=overlap)
+def assert_plan_is_grid(layout, size, viewport, rows, block):
+    """view_plan against sample_grid + pixel_entries, entry by entry (see the test below) -> (plan, pixel, weight)."""
     grid = sample_grid(layout, size, viewport, rows)
     vp = view_plan(layout, size, block, viewport, rows)
     assert (vp.width, vp.height) == (grid.width, grid.height)
@@ -93,6 +85,21 @@ def test_view_plan_is_the_sample_grid(overlap, size, viewport, rows, block):
     assert np.array_equal(gx[:, :e_max][real], flat[entry[pix][real], 0])
     assert np.array_equal(gy[:, :e_max][real], flat[entry[pix][real], 1])
     assert np.array_equal(gw[:, :e_max][real], want_w[pix][real])
+    return vp, pixel, weight
+
+
+@pytest.mark.parametrize("overlap", [0, 4])
+@pytest.mark.parametrize("size, viewport, rows", [((50, 40), FULL_VIEW, None), ((123, 77), FULL_VIEW, None),
+                                                  ((60, 60), (0.2, 0.3, 0.7, 0.9), None), ((17, 9), FULL_VIEW, None),
+                                                  ((123, 77), (0.1, 0.05, 0.9, 0.6), (13, 51))])
+@pytest.mark.parametrize("block", [16, 64])
+def test_view_plan_is_the_sample_grid(overlap, size, viewport, rows, block):
+    """Expanded per pixel, the plan built from the per-axis maps is exactly the per-pixel grid every other backend
+    samples: each pixel once, with the same patches, local coordinates and blend weights, bit for bit (the plan may
+    hold an entry of weight 0 that the grid drops: it adds nothing)."""
+    layout = PatchLayout(50, 40, 16, overlap=overlap)
+    vp, pixel, weight = assert_plan_is_grid(layout, size, viewport, rows, block)
+    live = pixel >= 0
     if overlap == 0:
         assert vp.weight is None and np.all(vp.tile[:, 1] == 1)
     else:
@@ -102,6 +109,26 @@ def test_view_plan_is_the_sample_grid(overlap, size, viewport, rows, block):
     assert np.array_equal(vp.tile[:, 0], np.cumsum(vp.tile[:, 1]) - vp.tile[:, 1])  # owner slots one after another
     # tiles are cut per owner rectangle: at most one partly filled tile each
     assert (~live).sum() < len({tuple(o[:c]) for o, c in zip(vp.owner, vp.tile[:, 1])}) * block
+
+
+def test_view_plan_is_the_sample_grid_on_random_layouts_and_views():
+    """60 random cases (seeded): patch sizes 2-39 with any allowed overlap, sources and outputs of 1-149 pixels a
+    side (one-pixel rectangles, layouts smaller than a patch), random zooms and stripes, tiles of 16-64."""
+    rng = np.random.default_rng(17)
+    for _ in range(60):
+        k = int(rng.integers(2, 40))
+        layout = PatchLayout(int(rng.integers(1, 120)), int(rng.integers(1, 120)), k, int(rng.integers(0, k // 2 + 1)))
+        w, h = (int(v) for v in rng.integers(1, 150, 2))
+        viewport = FULL_VIEW
+        if rng.random() < 0.5:
+            x0, y0 = rng.random(2) * 0.8
+            dx, dy = 1e-3 + rng.random(2) * (1 - np.array([x0, y0]))
+            viewport = (x0, y0, min(1.0, x0 + dx), min(1.0, y0 + dy))
+        rows = None
+        if h > 1 and rng.random() < 0.3:
+            r0 = int(rng.integers(0, h - 1))
+            rows = (r0, int(rng.integers(r0 + 1, h + 1)))
+        assert_plan_is_grid(layout, (w, h), viewport, rows, int(rng.choice([16, 32, 64])))
 
 
 def test_view_plan_bytes_per_pixel():
