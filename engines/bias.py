@@ -75,6 +75,6 @@ def interpolate(table, t: float, method: str = "cubic"):
     out = None
     for k, w in pairs:
         row = table[k]
-        row = row.float() if hasattr(row, "float") else row.astype(np.float32, copy=False)  # fp16 tables sum in fp32
+        row = row.float() if hasattr(row, "float") else row.astype(np.float32)  # fp16 tables sum in fp32
         out = row * w if out is None else out + row * w
     return out

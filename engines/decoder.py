@@ -183,7 +183,7 @@ class Decoder:
         if g not in self._tables:
             # Off the file map, in float32 once (fp16 tables are summed in fp32 anyway). A module whose biases do
             # not move has one row: that row is its bias at every time, handed out without a per-frame copy
-            # (backends only read biases). Half the host time of a frame on the GPU backends (54 -> 27 us at
+            # (backends only read biases). Half the host time of a frame on the GPU backends (54 -> 28 us at
             # 1080p on the demo, benchmarks/host_frame.py).
             tables = [np.array(stored, dtype=np.float32) for stored in self.bundle.gop_bias_tables(g)]
             self._tables[g] = [tab[0] if tab.shape[0] == 1 else tab for tab in tables]
