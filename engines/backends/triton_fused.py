@@ -42,8 +42,8 @@ CUDA cores, where the larger tile spills.
 sin and cos are the GPU's approximate ones (one MUFU.SIN/COS instruction each)
 instead of libdevice's accurate ones, whose range reduction keeps a stack
 array: compiled ahead of time for Hopper (benchmarks/triton_aot.py) the fp16
-kernel has 128 registers, no stack and 1398 instructions with it, and 217
-registers, 32 stack bytes (spill traffic) and 5570 instructions without
+kernel has 128 registers, no stack and 1374 instructions with it, and 210
+registers, 32 stack bytes (spill traffic) and 5554 instructions without
 (Triton 3.9; 3.6, the GPU image's, compiles alike). Their
 error (about 1e-6 absolute at the arguments' scale) is far below an 8-bit
 step; the GPU tests check the pixels. The interpreter always takes the
