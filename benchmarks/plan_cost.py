@@ -42,6 +42,7 @@ def main(argv=None) -> int:
     ap.add_argument("--layout", metavar="WxH/K/O", help="a layout instead of the bundle's: source size, patch, overlap")
     ap.add_argument("--block", type=int, default=64, help="pixels per tile (the fp16 default)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="result folder")
+    ap.add_argument("--tag", help="a suffix for the file names (a second run of the same code, say)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from actinr.engines.backends.triton_fused import view_plan
@@ -84,6 +85,8 @@ def main(argv=None) -> int:
     name = "plan_cost"
     if args.layout:
         name += f"-{layout.width}x{layout.height}-{layout.patch}-{layout.overlap}"
+    if args.tag:
+        name += f"-{args.tag}"
     path = save_result(args.out, name, {"bundle": None if args.layout else str(args.bundle), "block": args.block,
                                         "layout": [layout.width, layout.height, layout.patch, layout.overlap],
                                                "repeat": args.repeat, "rows": rows})

@@ -175,33 +175,62 @@ def sample_grid(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW,
     """
     ax, ay = axis_owners(layout, size, viewport, rows)
     w, h = ax.size, ay.size
-
-    entries = []  # one candidate (patch, pixel, weight) per pixel for each x/y owner pair
-    for ix, lx_, wx in zip(ax.index, ax.local, ax.weight):
-        for iy, ly_, wy in zip(ay.index, ay.local, ay.weight):
-            if not (wx.any() and wy.any()):  # no pixel has this owner pair (always so for 3 of 4 without overlap)
-                continue
-            weight = (wy[:, None] * wx[None, :]).ravel()  # (h*w,)
-            patch = (iy[:, None] * layout.nx + ix[None, :]).ravel()
-            lx = np.broadcast_to(lx_[None, :], (h, w)).ravel()
-            ly = np.broadcast_to(ly_[:, None], (h, w)).ravel()
-            keep = weight > 0
-            entries.append((patch[keep], np.flatnonzero(keep), weight[keep], lx[keep], ly[keep]))
-    patch, pixel, weight, lx, ly = (np.concatenate(parts) for parts in zip(*entries))
-
-    order = np.argsort(patch, kind="stable")
-    patch, pixel, weight, lx, ly = patch[order], pixel[order], weight[order], lx[order], ly[order]
-    counts = np.bincount(patch, minlength=layout.count)
-    slot = np.arange(patch.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    n = max(int(counts.max()), 1)
-
+    # The grid is separable: a patch's points for one pair of owner slots (x slot a, y slot b) are a rectangle,
+    # the columns whose slot-a patch is its column of patches (with a weight above 0) times the rows likewise.
+    # A patch lists its pairs (0, 0), (0, 1), (1, 0), (1, 1), each rectangle in pixel order. The rectangles come
+    # in a few shapes, so all of one shape (and place in the patch) are written at once by broadcasting their
+    # columns and rows: no per-pixel sort.
+    x_first, x_len = _slot_runs(ax, layout.nx)  # (2, nx) first column and column count per slot and patch column
+    y_first, y_len = _slot_runs(ay, layout.ny)
+    py, px = np.divmod(np.arange(layout.count), layout.nx)
+    pairs = [(a, b) for a in range(2) for b in range(2)]
+    sizes = np.stack([x_len[a, px] * y_len[b, py] for a, b in pairs], 1)  # (P, 4) points per pair
+    offset = np.cumsum(sizes, 1) - sizes  # where each pair's rectangle starts in its patch's slots
+    n = max(int(sizes.sum(1).max()), 1)
     coords = np.zeros((layout.count, n, 2), np.float32)
     pixels = np.full((layout.count, n), w * h, np.int64)
     weights = np.zeros((layout.count, n), np.float32)
-    coords[patch, slot, 0], coords[patch, slot, 1] = lx, ly
-    pixels[patch, slot] = pixel
-    weights[patch, slot] = weight
+    for k, (a, b) in enumerate(pairs):
+        shape = np.stack([x_len[a, px], y_len[b, py], offset[:, k]], 1)
+        live = sizes[:, k] > 0
+        if not live.any():
+            continue
+        kinds, which = np.unique(shape[live], axis=0, return_inverse=True)
+        patches = np.flatnonzero(live)
+        for j, (cw, rh, off) in enumerate(kinds):
+            idx = patches[which.reshape(-1) == j]
+            cols = x_first[a, px[idx]][:, None] + np.arange(cw)  # (B, w)
+            rows_ = y_first[b, py[idx]][:, None] + np.arange(rh)  # (B, h)
+            span, full = slice(off, off + cw * rh), (idx.size, rh, cw)
+            pixels[idx, span] = _flat(rows_[:, :, None] * w + cols[:, None, :], full)
+            coords[idx, span, 0] = _flat(ax.local[a, cols][:, None, :], full)
+            coords[idx, span, 1] = _flat(ay.local[b, rows_][:, :, None], full)
+            weights[idx, span] = _flat(ay.weight[b, rows_][:, :, None] * ax.weight[a, cols][:, None, :], full)
     return SampleGrid(coords, pixels, weights, w, h)
+
+
+def _flat(values: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """Rectangles broadcast to ``shape`` (B, h, w) -> (B, h*w), each in pixel order."""
+    return np.broadcast_to(values, shape).reshape(shape[0], -1)
+
+
+def _slot_runs(axis: AxisOwners, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each owner slot (0, 1) and patch index along the axis (``n`` of them), the first output column (row)
+    whose slot holds that patch with a weight above 0, and how many do: (2, n) each. Those columns are
+    consecutive: a slot's patch index does not decrease along the axis, and a weight of 0 in slot 0 sits only at
+    the first column of a run (a position exactly on a strip's start), in slot 1 only outside the strips."""
+    first, count = np.zeros((2, n), np.int64), np.zeros((2, n), np.int64)
+    for s in range(2):
+        at = np.flatnonzero(axis.weight[s] > 0)
+        if at.size == 0:
+            continue
+        patch = axis.index[s, at]
+        step, gap = np.diff(patch), np.diff(at)
+        if np.any(step < 0) or np.any((step == 0) & (gap != 1)):
+            raise AssertionError("an owner slot's columns with one patch are not consecutive")
+        count[s] = np.bincount(patch, minlength=n)
+        first[s] = at[np.minimum(np.searchsorted(patch, np.arange(n)), at.size - 1)]
+    return first, count
 
 
 def pixel_entries(grid: SampleGrid) -> tuple[np.ndarray, np.ndarray]:
