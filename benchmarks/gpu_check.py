@@ -261,6 +261,12 @@ def bench_rows(result: dict, bundle: str) -> list[dict]:
     return out
 
 
+def error_rows(result: dict, bundle: str) -> list[str]:
+    """The bench rows that have no measurement, each as one line with its reason."""
+    return [f"{bundle} {row['backend']}{''.join(f',{k}={v}' for k, v in row.get('options', {}).items())} "
+            f"{row['precision']} {row['size']}: {row['error']}" for row in result.get("rows", []) if row.get("error")]
+
+
 def targets(rows: list[dict]) -> list[str]:
     """The issue's targets on the demo bundle, each met or missed by how much."""
     def pick(backend, precision, size):
@@ -378,7 +384,7 @@ def main(argv=None) -> int:
                 f"{r['size']}: {r['off_by_1']:.4%} off by 1, {r['beyond_1']:.4%} beyond, max {r['max']}")
 
         log("== 6 bench")
-        report["steps"]["bench"], summary = [], []
+        report["steps"]["bench"], summary, row_errors = [], [], []
         names = list(bundles)
         for i, (bname, path) in enumerate(bundles.items()):
             jpath, ppath = out / f"{stem}-bench-{bname}.json", out / f"{stem}-bench-{bname}.png"
@@ -393,6 +399,7 @@ def main(argv=None) -> int:
             report["steps"]["bench"].append(step)
             if jpath.exists():
                 summary += bench_rows(json.loads(jpath.read_text()), bname)
+                row_errors += error_rows(json.loads(jpath.read_text()), bname)
 
         log("== 6b tuning sweep: triton fp16 at 1920x1080 on the demo bundle, a row per option value")
         spath = out / f"{stem}-bench-sweep.json"
@@ -407,6 +414,7 @@ def main(argv=None) -> int:
             report["sweep"] = [{**r, "options": row["options"]} for r, row in
                                zip(bench_rows(json.loads(spath.read_text()), "demo"),
                                    [x for x in json.loads(spath.read_text())["rows"] if x.get("decode")])]
+            row_errors += error_rows(json.loads(spath.read_text()), "sweep")
 
         log("== 7 summary")
         report["summary"] = summary
@@ -417,6 +425,9 @@ def main(argv=None) -> int:
             opts = ",".join(f"{k}={v}" for k, v in r["options"].items()) or "defaults"
             log(f"  sweep {r['backend']} {r['precision']} {r['size']} {opts:24s}: {r['fps']:9.1f} FPS, "
                 f"p99 {r['p99_ms']:7.3f} ms")
+        report["row_errors"] = row_errors
+        for line in row_errors:  # rows the bench recorded as failed (out of GPU memory, a variant that did not build)
+            log("  row not measured: " + line)
         report["targets"] = targets(summary) if not args.rehearse else []
         for line in report["targets"]:
             log("  " + line)

@@ -35,7 +35,7 @@ def test_the_rehearsal_runs_every_step_and_writes_the_results(tmp_path):
     reports = list(tmp_path.glob("*-gpu-check.json"))
     assert len(reports) == 1 and reports[0].name.endswith("-cpu-rehearsal-gpu-check.json")
     report = json.loads(reports[0].read_text())
-    assert report["rehearsal"] and report["failed_steps"] == []
+    assert report["rehearsal"] and report["failed_steps"] == [] and report["row_errors"] == []
     counts = report["steps"]["tests"]["counts"]
     assert counts.get("passed", 0) >= 1 and "failed" not in counts
     assert [s["rc"] for s in report["steps"]["fit"]] == [0, 0]
@@ -87,3 +87,19 @@ def test_a_step_out_of_time_is_stopped_even_when_silent_and_may_write_first(tmp_
     log.close()
     text = (tmp_path / "log.txt").read_text()
     assert "  started" in text and "(stopped: out of time)" in text and "  done" in text
+
+
+def test_rows_without_a_measurement_are_listed_with_their_reason():
+    gc = _gpu_check_module()
+    result = {"rows": [
+        {"backend": "triton", "options": {}, "precision": "fp16", "size": "1920x1080", "error": None,
+         "decode": {"fps": 2500.0, "p99_ms": 0.5, "mean_ms": 0.4, "frames": 300}},
+        {"backend": "triton", "options": {"block_points": 256, "num_warps": 8}, "precision": "fp16",
+         "size": "1920x1080", "error": "failed: OutOfResources: out of resource: shared memory", "decode": None},
+        {"backend": "torch-cuda", "options": {}, "precision": "fp32", "size": "3840x2160",
+         "error": "out of GPU memory", "decode": None}]}
+    assert [r["fps"] for r in gc.bench_rows(result, "demo")] == [2500.0]
+    assert gc.error_rows(result, "sweep") == [
+        "sweep triton,block_points=256,num_warps=8 fp16 1920x1080: failed: OutOfResources: out of resource: "
+        "shared memory",
+        "sweep torch-cuda fp32 3840x2160: out of GPU memory"]
