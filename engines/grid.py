@@ -134,11 +134,15 @@ class AxisOwners:
     index: np.ndarray
     local: np.ndarray
     weight: np.ndarray
-    shared: np.ndarray  # (n,) bool: the position lies in a strip two patches share
 
     @property
     def size(self) -> int:
         return self.index.shape[1]
+
+    @property
+    def shared(self) -> np.ndarray:
+        """(n,) bool: the position lies in a strip two patches share (its two slots hold different patches)."""
+        return self.index[0] != self.index[1]
 
 
 def axis_owners(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW,
@@ -160,7 +164,7 @@ def axis_owners(layout: PatchLayout, size: tuple[int, int], viewport=FULL_VIEW,
     for pos, n in ((px, layout.nx), (py, layout.ny)):
         hi, w_hi, lo, w_lo = _axis(pos, n, layout)
         index = np.stack([hi, lo])
-        axes.append(AxisOwners(index, layout.local(pos[None, :], index), np.stack([w_hi, w_lo]), lo != hi))
+        axes.append(AxisOwners(index, layout.local(pos[None, :], index), np.stack([w_hi, w_lo])))
     return axes[0], axes[1]
 
 

@@ -65,7 +65,7 @@ import numpy as np
 import torch
 
 from ..errors import ActinrError, optional_import
-from ..grid import FULL_VIEW, AxisOwners, PatchLayout, SampleGrid, axis_owners
+from ..grid import FULL_VIEW, AxisOwners, PatchLayout, axis_owners
 from .base import Backend, require_cuda
 
 BLOCK_POINTS = 64  # output pixels per program (a tile); ``actinr bench --sweep`` times others
@@ -334,9 +334,6 @@ class TritonFused(Backend):
         weight = torch.from_numpy(vp.weight).to(dev) if blend else self._dummy
         return _Plan(vp.tiles, *(torch.from_numpy(a).to(dev) for a in (vp.pixel, vp.tile, vp.owner, vp.coords)),
                      weight, blend, vp.width, vp.height)
-
-    def prepare(self, grid: SampleGrid) -> _Plan:
-        raise ActinrError("the triton backend plans from the view (prepare_view), not from a sample grid")
 
     def _upload(self, biases: list[np.ndarray]) -> None:
         turn = self._turn
