@@ -17,7 +17,7 @@ onnxruntime; no TensorRT, no internet, no display) and leaves them alone:
    1 LSB off and more than 1 LSB off, and the largest difference;
 6. **bench**: ``actinr bench`` with torch-cuda and triton, fp32 and fp16, at 1280x720, 1920x1080 and
    3840x2160, on the demo bundle and on the 1080p bundle; then, in the time left (about a minute), the
-   triton tuning sweep (``--sweep``: tile size, warps, TF32, fast sin/cos) at 1080p in fp16;
+   triton tuning sweep (``--sweep``: tile size, warps, TF32, fast sin/cos, tiles per program) at 1080p in fp16;
 7. **summary**: one line per (bundle, backend, precision, size) with FPS and p99, and the issue's targets
    (triton fp16 at 1080p >= 2000 FPS with p99 < 1 ms, at 4K >= 500 FPS, >= 5x torch-cuda fp16 at 1080p),
    each met or missed by how much.
@@ -64,7 +64,8 @@ NEEDS = {"numpy": "numpy", "av": "av", "safetensors": "safetensors", "tqdm": "tq
 TEST_FILES = ["tests/engines/test_triton.py", "tests/engines/test_decoder.py", "tests/player/test_interop.py",
               "tests/player/test_bench.py"]
 TEST_SELECT = "triton or cuda or interop or auto or gpu or slot_plan"
-SWEEP_SECONDS = 70  # the tuning sweep after the benchmarks (block_points, num_warps, tf32, fast_math)
+SWEEP_SECONDS = 80  # the tuning sweep after the benchmarks (block_points, num_warps, tf32, fast_math,
+# tiles_per_program, then the pairs)
 TARGETS = {"fps_1080p": 2000.0, "p99_1080p_ms": 1.0, "fps_2160p": 500.0, "speedup_1080p": 5.0}
 
 

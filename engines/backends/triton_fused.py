@@ -38,12 +38,21 @@ tile and warps default by where the products run: 64 pixels and 4 warps on
 the tensor cores (fp16, TF32), 16 pixels and 8 warps for IEEE fp32 on the
 CUDA cores, where the larger tile spills.
 
+**Programs of several tiles** (``tiles_per_program``, default 1): a program
+renders up to that many consecutive tiles of one rectangle inside a patch
+(:func:`group_tiles`), loading the patch's first hidden and output layer into
+shared memory once for all of them; tiles with two or more owners stay one per
+program. Compiled for Hopper a tile after a program's first costs a quarter
+fewer instructions; under Triton 3.6 the grouped kernel takes 142 registers
+(12 resident warps per SM instead of 16) unless capped (``max_registers=128``,
+ptxas's limit; no spill). Both are sweep options until a GPU has timed them.
+
 **Fast math** (``fast_math=True``, the default on CUDA): the Gabor activation's
 sin and cos are the GPU's approximate ones (one MUFU.SIN/COS instruction each)
 instead of libdevice's accurate ones, whose range reduction keeps a stack
 array: compiled ahead of time for Hopper (benchmarks/triton_aot.py) the fp16
-kernel has 128 registers, no stack and 1374 instructions with it, and 210
-registers, 32 stack bytes (spill traffic) and 5554 instructions without
+kernel has 128 registers, no stack and 1424 instructions with it, and 203
+registers, 32 stack bytes (spill traffic) and 6496 instructions without
 (Triton 3.9; 3.6, the GPU image's, compiles alike). Their
 error (about 1e-6 absolute at the arguments' scale) is far below an 8-bit
 step; the GPU tests check the pixels. The interpreter always takes the
@@ -70,6 +79,10 @@ from .base import Backend, require_cuda
 
 BLOCK_POINTS = 64  # output pixels per program (a tile); ``actinr bench --sweep`` times others
 NUM_WARPS = 4
+# Tiles per program: 1, a program per tile. More lets a program render that many tiles of one rectangle inside a
+# patch with the patch's weights loaded into shared memory once (compiled for Hopper, 23-24 % fewer instructions
+# per tile after the first; benchmarks/triton_aot.py): a sweep option until a GPU has timed it.
+TILES_PER_PROGRAM = 1
 # fp32 with IEEE products runs its dots on the CUDA cores, whose operand fragments are larger: at 64-pixel
 # tiles and 4 warps ptxas spills (compiled for Hopper: 6-9 kB of stack with Triton 3.6 and 3.9), at 16 pixels
 # and 8 warps it does not (benchmarks/triton_aot.py).
@@ -217,11 +230,27 @@ def view_plan(layout: PatchLayout, size: tuple[int, int], block: int, viewport=F
     return ViewPlan(pixel, tile, patch[group], coords, weight, block, ax.size, ay.size)
 
 
+def group_tiles(vp: ViewPlan, per_program: int) -> np.ndarray:
+    """Programs of up to ``per_program`` consecutive tiles that have one and the same owner (a rectangle inside a
+    patch), so the kernel loads that patch's weights once for them; a tile with two or more owners stays a program
+    of its own. -> (Q, 2) int32: each program's first tile and tile count, covering every tile once, in order."""
+    t = vp.tiles
+    single = vp.tile[:, 1] == 1
+    key = np.where(single, vp.owner[:, 0].astype(np.int64), -1 - np.arange(t))  # a shared tile: a key of its own
+    start = np.r_[True, key[1:] != key[:-1]]  # the runs of tiles with one owner, the same patch
+    run_first = np.flatnonzero(start)
+    at = np.arange(t) - np.repeat(run_first, np.diff(np.r_[run_first, t]))  # a tile's place in its run
+    first = np.flatnonzero(at % per_program == 0)
+    return np.stack([first, np.diff(np.r_[first, t])], 1).astype(np.int32)
+
+
 @dataclass
 class _Plan:
     """A :class:`ViewPlan` on the device."""
 
     tiles: int
+    programs: int  # kernel programs: the tiles, or with tiles_per_program > 1 their groups
+    program: torch.Tensor  # (Q, 2) int32 first tile and count per program, or a small dummy (a tile each)
     pixel: torch.Tensor
     tile: torch.Tensor
     owner: torch.Tensor
@@ -241,15 +270,20 @@ class TritonFused(Backend):
     stripe_pixels = 1 << 24
     plan_pixels = 1 << 24
     sweep = {"block_points": (BLOCK_POINTS, 32, 128, 256), "num_warps": (NUM_WARPS, 2, 8), "tf32": (False, True),
-             "fast_math": (True, False)}
+             "fast_math": (True, False), "tiles_per_program": (TILES_PER_PROGRAM, 4, 16)}
     # Larger tiles with more warps: compiled for Hopper (benchmarks/triton_aot.py) these keep about 128 registers
     # (16 warps per SM, as the default) and no stack, at 7-10 % fewer thread instructions per pixel than the
     # default; 256 px with 8 warps takes 23 % fewer at half the resident warps. Which is fastest is the GPU's say.
+    # Programs of several tiles: under Triton 3.6 (the GPU image's) the default tile takes 142 registers grouped
+    # (12 warps per SM), capped at 128 it keeps 16 with no spill (8 stack bytes with a blend); and grouped with
+    # 256 px tiles and 16 warps.
     sweep_pairs = ({"block_points": 128, "num_warps": 8}, {"block_points": 256, "num_warps": 16},
-                   {"block_points": 256, "num_warps": 8})
+                   {"block_points": 256, "num_warps": 8}, {"tiles_per_program": 4, "max_registers": 128},
+                   {"block_points": 256, "num_warps": 16, "tiles_per_program": 4})
 
     def __init__(self, *args, block_points: int | None = None, num_warps: int | None = None, tf32: bool = False,
-                 fast_math: bool = True, **kwargs):
+                 fast_math: bool = True, tiles_per_program: int = TILES_PER_PROGRAM, max_registers: int | None = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         ieee = self.precision == "fp32" and not tf32  # default tile and warps by the products' unit (see above)
         if block_points is None:
@@ -258,6 +292,13 @@ class TritonFused(Backend):
             num_warps = IEEE_NUM_WARPS if ieee else NUM_WARPS
         if block_points < 16 or block_points & (block_points - 1):
             raise ActinrError(f"triton: block_points must be a power of two of at least 16, got {block_points}")
+        if int(tiles_per_program) != tiles_per_program or tiles_per_program < 1:
+            raise ActinrError(f"triton: tiles_per_program must be a positive integer, got {tiles_per_program}")
+        if max_registers is not None and (int(max_registers) != max_registers or not 16 <= max_registers <= 255):
+            raise ActinrError(f"triton: max_registers must be an integer from 16 to 255, got {max_registers}")
+        self.tiles_per_program = int(tiles_per_program)
+        # ptxas's register cap per thread (None: its own choice): 128 keeps 16 warps of 4-warp programs resident.
+        self.launch_options = {} if max_registers is None else {"maxnreg": int(max_registers)}
         from . import triton_kernel
 
         self._kernel = triton_kernel.kernel()
@@ -279,6 +320,7 @@ class TritonFused(Backend):
         self._turn = 0
         self._views = [self._bias_views(t.numpy()) for t in self._host]
         self._dummy = torch.zeros(1, device=self.device)
+        self._dummy_int = torch.zeros(2, dtype=torch.int32, device=self.device)
 
     @classmethod
     def probe(cls, device: str) -> None:
@@ -332,7 +374,13 @@ class TritonFused(Backend):
         dev = self.device
         blend = vp.weight is not None
         weight = torch.from_numpy(vp.weight).to(dev) if blend else self._dummy
-        return _Plan(vp.tiles, *(torch.from_numpy(a).to(dev) for a in (vp.pixel, vp.tile, vp.owner, vp.coords)),
+        if self.tiles_per_program > 1:
+            groups = group_tiles(vp, self.tiles_per_program)
+            programs, program = groups.shape[0], torch.from_numpy(groups).to(dev)
+        else:
+            programs, program = vp.tiles, self._dummy_int
+        return _Plan(vp.tiles, programs, program,
+                     *(torch.from_numpy(a).to(dev) for a in (vp.pixel, vp.tile, vp.owner, vp.coords)),
                      weight, blend, vp.width, vp.height)
 
     def _upload(self, biases: list[np.ndarray]) -> None:
@@ -351,12 +399,14 @@ class TritonFused(Backend):
         image = torch.empty(plan.height, plan.width, 3, dtype=torch.uint8, device=self.device)
         w1, wh, wo = gop
         m = self.model
-        self._kernel[(plan.tiles,)](
-            plan.coords, plan.weight, plan.pixel, plan.tile, plan.owner, w1, wh, wo, self._bias, image,
+        self._kernel[(plan.programs,)](
+            plan.coords, plan.weight, plan.pixel, plan.tile, plan.owner, plan.program, w1, wh, wo, self._bias, image,
             float(m.w0), float(m.s0) ** 2, float(m.min_exponent),
             H=self.hp, LAYERS=self.layers, BLOCK=self.block, BSTRIDE=self.bias_stride, BLEND=plan.blend,
             DOT=triton_dtype(self.dot), IEEE=self.dot == torch.float32 and not self.tf32, FAST=self.fast_math,
-            num_warps=self.num_warps, enable_fp_fusion=True)  # FMA contraction (said: Triton 3.9 warns otherwise)
+            GROUPED=self.tiles_per_program > 1, num_warps=self.num_warps,
+            enable_fp_fusion=True,  # FMA contraction (said: Triton 3.9 warns otherwise)
+            **self.launch_options)
         return image if self.cuda else image.numpy()
 
     def synchronize(self) -> None:

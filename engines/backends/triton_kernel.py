@@ -13,6 +13,15 @@ RGB bytes straight into the image. No activation leaves the chip and every
 pixel is written exactly once, by one program, so the image needs no atomics
 and no second pass.
 
+With ``GROUPED`` (the backend's ``tiles_per_program`` above 1) a program
+renders several consecutive tiles that all have the same single owner (a
+rectangle inside one patch): the patch's first hidden layer and output layer
+are loaded once, before the loop over the tiles, and stay in shared memory for
+Hopper's tensor cores, so each tile after the first skips those loads (with
+IEEE fp32 products, on the CUDA cores, they would sit in registers and spill:
+there they are loaded per tile). A tile of several owners stays a program of
+its own. Each tile's arithmetic is the same either way, so are its pixels.
+
 Per owner and layer the kernel follows engines/patch_mlp.py: layer 1 (K = 2)
 as fp32 multiply-adds; every Gabor argument, envelope, bias and accumulator in
 fp32; the hidden and output matmuls on ``tl.dot`` with inputs in ``DOT`` (fp32
@@ -24,11 +33,13 @@ no register tensor is ever sliced; the output layer's 3 columns are padded to
 ``kernel()`` hands out the jitted function. It is made on first use, not at
 import, because Triton decides at decoration time whether a function runs
 compiled or in its interpreter (``TRITON_INTERPRET=1``, on CPU tensors), and
-a process may ask for both (the tests do). The kernel calls only Triton's
-builtins (``tl.full``, not ``tl.zeros``): the helpers of triton.language.standard
-are themselves jitted when Triton is first imported, so in a process that
-imported Triton before setting the variable (torch does, for its compiler) they
-would refuse to run in the interpreter.
+a process may ask for both (the tests do). For the same reason its two helpers
+(``_owner_rgb``, one owner's MLP; ``_store_tile``) are jitted with it, in the
+same mode, into a copy of the kernel whose globals name them; beyond them the
+kernel calls only Triton's builtins (``tl.full``, not ``tl.zeros``): the helpers
+of triton.language.standard are themselves jitted when Triton is first imported,
+so in a process that imported Triton before setting the variable (torch does,
+for its compiler) they would refuse to run in the interpreter.
 """
 
 from __future__ import annotations
@@ -45,90 +56,174 @@ OUT = tl.constexpr(16)  # output columns (RGB padded to tl.dot's smallest N)
 OWNERS = tl.constexpr(4)  # owner slots per tile (bilinear blend: at most 2 x 2 patches)
 
 
-def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, w1_ptr, wh_ptr, wo_ptr, bias_ptr, image_ptr,
-            w0, s0sq, lo,
-            H: tl.constexpr, LAYERS: tl.constexpr, BLOCK: tl.constexpr, BSTRIDE: tl.constexpr,
-            BLEND: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr, FAST: tl.constexpr):
-    tile = tl.program_id(0)
-    offs = tl.arange(0, BLOCK)
-    pixel = tl.load(pixel_ptr + tile * BLOCK + offs)  # -1 on the padding at a tile group's end
+def _owner_rgb(x, y, p, b, w1_ptr, wh_ptr, wo_ptr, h0, h1, h2, h3, h4, h5, h6, h7, o0, o1, w0, s0sq, lo,
+               H: tl.constexpr, LAYERS: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr, FAST: tl.constexpr,
+               HELD: tl.constexpr):
+    """One owner patch ``p``'s MLP at a tile's points ``x, y`` (BLOCK,) -> RGB (BLOCK, OUT) in fp32, 0..1, not
+    yet weighted by the blend. ``b`` points at the patch's biases. ``HELD``: the first hidden layer's blocks
+    ``h0 .. h7`` and the output layer's ``o0, o1`` are given (loaded once for several tiles); else (the callers
+    pass 0s) they are loaded here."""
     j = tl.arange(0, H)
     k = tl.arange(0, H)
     c = tl.arange(0, OUT)
     block = k[:, None] * H + j[None, :]  # one H x H weight block
-    acc = tl.full((BLOCK, OUT), 0.0, tl.float32)  # tl.full, not tl.zeros: see kernel()
-    base = tl.load(tile_ptr + 2 * tile)  # the tile's first owner slot in the coordinate and weight arrays
-    owners = tl.load(tile_ptr + 2 * tile + 1)
-    e = tile * 0  # the owner slot, an int32 scalar carried by the loop
-    # A while loop, not range(owners): Triton 3.6's interpreter (the GPU image's version) cannot turn a loaded
-    # scalar into a Python int under NumPy 2 (fixed in later Triton). Compiled for Hopper it also takes fewer
-    # registers than the for loop did (fp16 default: 128 against 156; benchmarks/triton_aot.py).
-    while e < owners:
-        p = tl.load(owner_ptr + tile * OWNERS + e)
-        x = tl.load(coord_ptr + (base + e) * (2 * BLOCK) + offs)
-        y = tl.load(coord_ptr + (base + e) * (2 * BLOCK) + BLOCK + offs)
-        w1 = w1_ptr + p * (4 * H)  # [coordinate x|y][branch u|v][H]
-        b = bias_ptr + p * BSTRIDE
-        u = x[:, None] * tl.load(w1 + j)[None, :] + y[:, None] * tl.load(w1 + 2 * H + j)[None, :]
-        u += tl.load(b + j)[None, :]
-        v = x[:, None] * tl.load(w1 + H + j)[None, :] + y[:, None] * tl.load(w1 + 3 * H + j)[None, :]
-        v += tl.load(b + H + j)[None, :]
-        env = tl.exp(tl.maximum(-s0sq * (u * u + v * v), lo))
-        if FAST:  # the GPU's sin.approx / cos.approx (not in the interpreter, which has no extern functions)
-            zr = env * libdevice.fast_cosf(w0 * u)
-            zi = env * libdevice.fast_sinf(w0 * u)
+    out_block = k[:, None] * OUT + c[None, :]
+    w1 = w1_ptr + p * (4 * H)  # [coordinate x|y][branch u|v][H]
+    u = x[:, None] * tl.load(w1 + j)[None, :] + y[:, None] * tl.load(w1 + 2 * H + j)[None, :]
+    u += tl.load(b + j)[None, :]
+    v = x[:, None] * tl.load(w1 + H + j)[None, :] + y[:, None] * tl.load(w1 + 3 * H + j)[None, :]
+    v += tl.load(b + H + j)[None, :]
+    env = tl.exp(tl.maximum(-s0sq * (u * u + v * v), lo))
+    if FAST:  # the GPU's sin.approx / cos.approx (not in the interpreter, which has no extern functions)
+        zr = env * libdevice.fast_cosf(w0 * u)
+        zi = env * libdevice.fast_sinf(w0 * u)
+    else:
+        zr = env * tl.cos(w0 * u)
+        zi = env * tl.sin(w0 * u)
+    for layer in tl.static_range(LAYERS):
+        w = wh_ptr + (p * LAYERS + layer) * (8 * H * H)  # [row block Re z|Im z][column block][H][H]
+        bl = b + 2 * H + layer * (4 * H)
+        a = zr.to(DOT)
+        q = zi.to(DOT)
+        if HELD and layer == 0:
+            ur = tl.dot(q, h4, tl.dot(a, h0))
+            ui = tl.dot(q, h5, tl.dot(a, h1))
+            vr = tl.dot(q, h6, tl.dot(a, h2))
+            vi = tl.dot(q, h7, tl.dot(a, h3))
+        elif IEEE:
+            ur = tl.dot(a, tl.load(w + block), input_precision="ieee")
+            ur = tl.dot(q, tl.load(w + 4 * H * H + block), ur, input_precision="ieee")
+            ui = tl.dot(a, tl.load(w + H * H + block), input_precision="ieee")
+            ui = tl.dot(q, tl.load(w + 5 * H * H + block), ui, input_precision="ieee")
+            vr = tl.dot(a, tl.load(w + 2 * H * H + block), input_precision="ieee")
+            vr = tl.dot(q, tl.load(w + 6 * H * H + block), vr, input_precision="ieee")
+            vi = tl.dot(a, tl.load(w + 3 * H * H + block), input_precision="ieee")
+            vi = tl.dot(q, tl.load(w + 7 * H * H + block), vi, input_precision="ieee")
         else:
-            zr = env * tl.cos(w0 * u)
-            zi = env * tl.sin(w0 * u)
-        for layer in tl.static_range(LAYERS):
-            w = wh_ptr + (p * LAYERS + layer) * (8 * H * H)  # [row block Re z|Im z][column block][H][H]
-            bl = b + 2 * H + layer * (4 * H)
-            a = zr.to(DOT)
-            q = zi.to(DOT)
-            if IEEE:
-                ur = tl.dot(a, tl.load(w + block), input_precision="ieee")
-                ur = tl.dot(q, tl.load(w + 4 * H * H + block), ur, input_precision="ieee")
-                ui = tl.dot(a, tl.load(w + H * H + block), input_precision="ieee")
-                ui = tl.dot(q, tl.load(w + 5 * H * H + block), ui, input_precision="ieee")
-                vr = tl.dot(a, tl.load(w + 2 * H * H + block), input_precision="ieee")
-                vr = tl.dot(q, tl.load(w + 6 * H * H + block), vr, input_precision="ieee")
-                vi = tl.dot(a, tl.load(w + 3 * H * H + block), input_precision="ieee")
-                vi = tl.dot(q, tl.load(w + 7 * H * H + block), vi, input_precision="ieee")
-            else:
-                ur = tl.dot(q, tl.load(w + 4 * H * H + block), tl.dot(a, tl.load(w + block)))
-                ui = tl.dot(q, tl.load(w + 5 * H * H + block), tl.dot(a, tl.load(w + H * H + block)))
-                vr = tl.dot(q, tl.load(w + 6 * H * H + block), tl.dot(a, tl.load(w + 2 * H * H + block)))
-                vi = tl.dot(q, tl.load(w + 7 * H * H + block), tl.dot(a, tl.load(w + 3 * H * H + block)))
-            ur += tl.load(bl + j)[None, :]
-            ui += tl.load(bl + H + j)[None, :]
-            vr += tl.load(bl + 2 * H + j)[None, :]
-            vi += tl.load(bl + 3 * H + j)[None, :]
-            env = tl.exp(tl.maximum(-w0 * ui - s0sq * (ur * ur + ui * ui + vr * vr + vi * vi), lo))
-            if FAST:
-                zr = env * libdevice.fast_cosf(w0 * ur)
-                zi = env * libdevice.fast_sinf(w0 * ur)
-            else:
-                zr = env * tl.cos(w0 * ur)
-                zi = env * tl.sin(w0 * ur)
-        wo = wo_ptr + p * (2 * H * OUT)  # [row block Re z|Im z][H][OUT]
-        out_block = k[:, None] * OUT + c[None, :]
-        if IEEE:
-            rgb = tl.dot(zr.to(DOT), tl.load(wo + out_block), input_precision="ieee")
-            rgb = tl.dot(zi.to(DOT), tl.load(wo + H * OUT + out_block), rgb, input_precision="ieee")
+            ur = tl.dot(q, tl.load(w + 4 * H * H + block), tl.dot(a, tl.load(w + block)))
+            ui = tl.dot(q, tl.load(w + 5 * H * H + block), tl.dot(a, tl.load(w + H * H + block)))
+            vr = tl.dot(q, tl.load(w + 6 * H * H + block), tl.dot(a, tl.load(w + 2 * H * H + block)))
+            vi = tl.dot(q, tl.load(w + 7 * H * H + block), tl.dot(a, tl.load(w + 3 * H * H + block)))
+        ur += tl.load(bl + j)[None, :]
+        ui += tl.load(bl + H + j)[None, :]
+        vr += tl.load(bl + 2 * H + j)[None, :]
+        vi += tl.load(bl + 3 * H + j)[None, :]
+        env = tl.exp(tl.maximum(-w0 * ui - s0sq * (ur * ur + ui * ui + vr * vr + vi * vi), lo))
+        if FAST:
+            zr = env * libdevice.fast_cosf(w0 * ur)
+            zi = env * libdevice.fast_sinf(w0 * ur)
         else:
-            rgb = tl.dot(zi.to(DOT), tl.load(wo + H * OUT + out_block), tl.dot(zr.to(DOT), tl.load(wo + out_block)))
-        rgb += tl.load(b + 2 * H + LAYERS * 4 * H + c)[None, :]
-        if BLEND:
-            rgb *= tl.load(weight_ptr + (base + e) * BLOCK + offs)[:, None]
-        acc += rgb
-        e += 1
+            zr = env * tl.cos(w0 * ur)
+            zi = env * tl.sin(w0 * ur)
+    wo = wo_ptr + p * (2 * H * OUT)  # [row block Re z|Im z][H][OUT]
+    if HELD:
+        rgb = tl.dot(zi.to(DOT), o1, tl.dot(zr.to(DOT), o0))
+    elif IEEE:
+        rgb = tl.dot(zr.to(DOT), tl.load(wo + out_block), input_precision="ieee")
+        rgb = tl.dot(zi.to(DOT), tl.load(wo + H * OUT + out_block), rgb, input_precision="ieee")
+    else:
+        rgb = tl.dot(zi.to(DOT), tl.load(wo + H * OUT + out_block), tl.dot(zr.to(DOT), tl.load(wo + out_block)))
+    return rgb + tl.load(b + 2 * H + LAYERS * 4 * H + c)[None, :]
+
+
+def _store_tile(acc, pixel_ptr, image_ptr, tile, BLOCK: tl.constexpr):
+    """A tile's blended RGB (BLOCK, OUT) in 0..1 -> uint8 bytes at its pixels (-1: padding, not stored)."""
+    offs = tl.arange(0, BLOCK)
+    c = tl.arange(0, OUT)
+    pixel = tl.load(pixel_ptr + tile * BLOCK + offs)
     level = tl.minimum(tl.maximum(acc * 255.0, 0.0), 255.0)
     byte = tl.floor(level + 0.5).to(tl.uint8)
     mask = (pixel >= 0)[:, None] & (c < 3)[None, :]
     tl.store(image_ptr + pixel[:, None] * 3 + c[None, :], byte, mask=mask)
 
 
+def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, w1_ptr, wh_ptr, wo_ptr, bias_ptr,
+            image_ptr, w0, s0sq, lo,
+            H: tl.constexpr, LAYERS: tl.constexpr, BLOCK: tl.constexpr, BSTRIDE: tl.constexpr,
+            BLEND: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr, FAST: tl.constexpr, GROUPED: tl.constexpr):
+    prog = tl.program_id(0)
+    offs = tl.arange(0, BLOCK)
+    acc = tl.full((BLOCK, OUT), 0.0, tl.float32)  # tl.full, not tl.zeros: see kernel()
+    # While loops, not range(owners): Triton 3.6's interpreter (the GPU image's version) cannot turn a loaded
+    # scalar into a Python int under NumPy 2 (fixed in later Triton). Compiled for Hopper it also takes fewer
+    # registers than the for loop did (fp16 default: 128 against 156; benchmarks/triton_aot.py).
+    if GROUPED:
+        # A program renders `count` consecutive tiles, several only where each has the same one owner. Per owner
+        # its first hidden layer and output layer are loaded once, into shared memory, for all the tiles (with
+        # IEEE products, on the CUDA cores, they would spill: loaded per tile there).
+        first = tl.load(program_ptr + 2 * prog)
+        count = tl.load(program_ptr + 2 * prog + 1)
+        owners = tl.load(tile_ptr + 2 * first + 1)
+        j = tl.arange(0, H)
+        k = tl.arange(0, H)
+        c = tl.arange(0, OUT)
+        block = k[:, None] * H + j[None, :]
+        out_block = k[:, None] * OUT + c[None, :]
+        e = prog * 0
+        while e < owners:
+            p = tl.load(owner_ptr + first * OWNERS + e)
+            w = wh_ptr + p * LAYERS * (8 * H * H)
+            wo = wo_ptr + p * (2 * H * OUT)
+            h0 = tl.load(w + block)
+            h1 = tl.load(w + H * H + block)
+            h2 = tl.load(w + 2 * H * H + block)
+            h3 = tl.load(w + 3 * H * H + block)
+            h4 = tl.load(w + 4 * H * H + block)
+            h5 = tl.load(w + 5 * H * H + block)
+            h6 = tl.load(w + 6 * H * H + block)
+            h7 = tl.load(w + 7 * H * H + block)
+            o0 = tl.load(wo + out_block)
+            o1 = tl.load(wo + H * OUT + out_block)
+            t = prog * 0
+            while t < count:
+                slot = tl.load(tile_ptr + 2 * (first + t)) + e  # the tile's first owner slot, plus this owner's
+                x = tl.load(coord_ptr + slot * (2 * BLOCK) + offs)
+                y = tl.load(coord_ptr + slot * (2 * BLOCK) + BLOCK + offs)
+                rgb = _owner_rgb(x, y, p, bias_ptr + p * BSTRIDE, w1_ptr, wh_ptr, wo_ptr,
+                                 h0, h1, h2, h3, h4, h5, h6, h7, o0, o1, w0, s0sq, lo, H, LAYERS, DOT, IEEE, FAST,
+                                 not IEEE)
+                if BLEND:
+                    rgb *= tl.load(weight_ptr + slot * BLOCK + offs)[:, None]
+                acc += rgb
+                if e == owners - 1:  # the tile's last owner: it is done
+                    _store_tile(acc, pixel_ptr, image_ptr, first + t, BLOCK)
+                    acc = tl.full((BLOCK, OUT), 0.0, tl.float32)
+                t += 1
+            e += 1
+    else:  # a program per tile
+        base = tl.load(tile_ptr + 2 * prog)  # the tile's first owner slot in the coordinate and weight arrays
+        owners = tl.load(tile_ptr + 2 * prog + 1)
+        e = prog * 0  # the owner slot, an int32 scalar carried by the loop
+        while e < owners:
+            p = tl.load(owner_ptr + prog * OWNERS + e)
+            x = tl.load(coord_ptr + (base + e) * (2 * BLOCK) + offs)
+            y = tl.load(coord_ptr + (base + e) * (2 * BLOCK) + BLOCK + offs)
+            rgb = _owner_rgb(x, y, p, bias_ptr + p * BSTRIDE, w1_ptr, wh_ptr, wo_ptr,
+                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, w0, s0sq, lo, H, LAYERS, DOT, IEEE, FAST, False)
+            if BLEND:
+                rgb *= tl.load(weight_ptr + (base + e) * BLOCK + offs)[:, None]
+            acc += rgb
+            e += 1
+        _store_tile(acc, pixel_ptr, image_ptr, prog, BLOCK)
+
+
 _KERNELS: dict[bool, object] = {}
+
+
+def _jit_all():
+    """The kernel jitted in the current mode with its helpers jitted in the same mode: a copy of ``_decode``
+    whose globals name them (the module's own functions stay plain, for either mode)."""
+    import types
+
+    scope = dict(globals())
+
+    def copy(fn):
+        clone = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
+        clone.__module__, clone.__qualname__, clone.__doc__ = fn.__module__, fn.__qualname__, fn.__doc__
+        return triton.jit(clone)
+
+    scope["_owner_rgb"], scope["_store_tile"] = copy(_owner_rgb), copy(_store_tile)
+    return copy(_decode)
 
 
 def kernel():
@@ -140,16 +235,19 @@ def kernel():
     except (ImportError, AttributeError):
         mode = os.environ.get("TRITON_INTERPRET", "0").lower() in ("1", "true", "on", "yes")
     if mode not in _KERNELS:
-        _KERNELS[mode] = triton.jit(_decode)
+        _KERNELS[mode] = _jit_all()
     return _KERNELS[mode]
 
 
 def compile_for(arch: int = 90, num_warps: int = 4, *, hidden: int = 32, layers: int = 1, block: int = 64,
-                blend: bool = False, fp16: bool = True, ieee: bool = False, fast: bool = True):
+                blend: bool = False, fp16: bool = True, ieee: bool = False, fast: bool = True, grouped: bool = False,
+                maxnreg: int | None = None):
     """Compile the kernel ahead of time for CUDA compute capability ``arch`` (90: Hopper) without a GPU:
     Triton's own LLVM and ptxas make the PTX and the cubin, so registers, spills, shared memory and the
     machine code (tensor-core and special-function instructions) can be read on any machine
-    (benchmarks/triton_aot.py, tests/engines/test_triton.py). ``hidden`` is the padded block width H.
+    (benchmarks/triton_aot.py, tests/engines/test_triton.py). ``hidden`` is the padded block width H;
+    ``grouped``: programs of several tiles (the backend's ``tiles_per_program`` above 1); ``maxnreg``: ptxas's
+    register cap (the backend's ``max_registers``).
     Needs Triton 3.6 or newer (3.2-3.3 have no ``ASTSource(constexprs=)``; 3.4-3.5 fail on the uint8 pointer
     type here: whether their JIT build on a GPU does too is not known)."""
     from triton.backends.compiler import GPUTarget
@@ -157,22 +255,27 @@ def compile_for(arch: int = 90, num_warps: int = 4, *, hidden: int = 32, layers:
 
     weights = "*fp16" if fp16 else "*fp32"
     signature = {"coord_ptr": "*fp32", "weight_ptr": "*fp32", "pixel_ptr": "*i32", "tile_ptr": "*i32",
-                 "owner_ptr": "*i32", "w1_ptr": "*fp32", "wh_ptr": weights, "wo_ptr": weights, "bias_ptr": "*fp32",
-                 "image_ptr": "*u8", "w0": "fp32", "s0sq": "fp32", "lo": "fp32"}
+                 "owner_ptr": "*i32", "program_ptr": "*i32", "w1_ptr": "*fp32", "wh_ptr": weights, "wo_ptr": weights,
+                 "bias_ptr": "*fp32", "image_ptr": "*u8", "w0": "fp32", "s0sq": "fp32", "lo": "fp32"}
     constants = {"H": hidden, "LAYERS": layers, "BLOCK": block, "BSTRIDE": 2 * hidden + 4 * hidden * layers + 16,
-                 "BLEND": blend, "DOT": tl.float16 if fp16 else tl.float32, "IEEE": ieee, "FAST": fast}
+                 "BLEND": blend, "DOT": tl.float16 if fp16 else tl.float32, "IEEE": ieee, "FAST": fast,
+                 "GROUPED": grouped}
     signature.update({name: "constexpr" for name in constants})
-    fn = _KERNELS.get(False) or triton.jit(_decode)
+    fn = _KERNELS.get(False) or _jit_all()
     if isinstance(fn, triton.runtime.JITFunction):
         _KERNELS[False] = fn
     source = ASTSource(fn=fn, signature=signature, constexprs=constants)
-    return triton.compile(source, target=GPUTarget("cuda", arch, 32), options={"num_warps": num_warps,
-                                                                                "enable_fp_fusion": True})
+    options = {"num_warps": num_warps, "enable_fp_fusion": True}
+    if maxnreg is not None:
+        options["maxnreg"] = maxnreg
+    return triton.compile(source, target=GPUTarget("cuda", arch, 32), options=options)
 
 
 def machine_code(compiled) -> dict:
     """Resources and instruction mix of a :func:`compile_for` result, read from its cubin with the cuobjdump
-    that Triton ships: registers, stack bytes, shared bytes, SASS instructions in all and by opcode."""
+    that Triton ships: registers, stack bytes, shared bytes, SASS instructions in all and by opcode, and the
+    instructions in the body of each loop that evaluates the MLP (ascending: the first is the loop over a
+    program's tiles with ``grouped``, else the loop over a tile's owners)."""
     import collections
     import re
     import subprocess
@@ -188,8 +291,22 @@ def machine_code(compiled) -> dict:
         usage = subprocess.run([tool, "-res-usage", cubin], capture_output=True, text=True, check=True).stdout
         sass = subprocess.run([tool, "-sass", cubin], capture_output=True, text=True, check=True).stdout
     res = dict(re.findall(r"\b(REG|STACK|SHARED|LOCAL):(\d+)", usage))
-    ops = collections.Counter(op.split(".")[0] for op in re.findall(r"^\s+/\*[0-9a-f]+\*/\s+([A-Z][A-Z0-9_.]*)",
-                                                                   sass, re.M))
+    # An instruction line: its address, an optional predicate (@P0, @!UP1, @PT), the opcode and its operands.
+    # (Before 2026-12-06, tenth session, predicated instructions were left out of the counts.)
+    code = re.findall(r"^\s+/\*([0-9a-f]+)\*/\s+(?:@!?U?P[0-9T]+\s+)?([A-Z][A-Z0-9_.]*)([^;]*);", sass, re.M)
+    ops = collections.Counter(op.split(".")[0] for _, op, _ in code)
+    # The loops that evaluate the MLP (a branch back to an earlier address with a special-function instruction
+    # between; the instructions from there to the branch are the body), not the small integer loops inside
+    # libdevice's accurate sin/cos.
+    at = [int(a, 16) for a, _, _ in code]
+    loops = []
+    for here, (_, op, rest) in zip(at, code):
+        m = re.search(r"0x([0-9a-f]+)", rest) if op.startswith("BRA") else None
+        if m and int(m.group(1), 16) < here:
+            body = [o for x, (_, o, _) in zip(at, code) if int(m.group(1), 16) <= x <= here]
+            if any(o.startswith("MUFU") for o in body):
+                loops.append(len(body))
+    loops.sort()
     return {"registers": int(res.get("REG", 0)), "stack_bytes": int(res.get("STACK", 0)),
             "shared_bytes": int(compiled.metadata.shared), "local_bytes": int(res.get("LOCAL", 0)),
-            "instructions": sum(ops.values()), "opcodes": dict(sorted(ops.items()))}
+            "instructions": sum(ops.values()), "opcodes": dict(sorted(ops.items())), "loops": loops}

@@ -23,7 +23,14 @@ import pytest
 import torch
 
 import actinr.engines as E
-from actinr.engines.backends.triton_fused import MIN_TRITON, OWNERS, padded_width, triton_version, view_plan
+from actinr.engines.backends.triton_fused import (
+    MIN_TRITON,
+    OWNERS,
+    group_tiles,
+    padded_width,
+    triton_version,
+    view_plan,
+)
 from actinr.engines.errors import ActinrError
 from actinr.engines.grid import FULL_VIEW, PatchLayout, pixel_entries, sample_grid
 from actinr.engines.timeline import mix_uint8, switch_mix
@@ -142,6 +149,35 @@ def test_view_plan_bytes_per_pixel():
     per_slot = 4 + 12 * owners + 24 / 64  # per pixel slot of a tile: index, owners, the tile's own 24 bytes
     assert per_slot - 0.01 < vp.nbytes / vp.pixel.size < per_slot + 0.01
     assert 1920 * 1080 / vp.pixel.size > 0.998
+
+
+@pytest.mark.parametrize("overlap", [0, 4])
+@pytest.mark.parametrize("per_program", [1, 3, 4, 64])
+def test_group_tiles_covers_every_tile_once_with_one_owner_per_program(overlap, per_program):
+    """Programs of several tiles: consecutive, covering every tile once in order, at most ``per_program`` tiles,
+    several only where every tile has the same single owner (a rectangle inside one patch); each tile with two or
+    more owners a program of its own. A full run of one owner is cut only every ``per_program`` tiles."""
+    layout = PatchLayout(50, 40, 16, overlap=overlap)
+    for size, viewport in (((123, 77), FULL_VIEW), ((200, 160), (0.1, 0.2, 0.7, 0.9)), ((17, 9), FULL_VIEW)):
+        vp = view_plan(layout, size, 16, viewport)
+        groups = group_tiles(vp, per_program)
+        first, count = groups[:, 0], groups[:, 1]
+        assert groups.dtype == np.int32 and first[0] == 0 and np.all(count >= 1) and np.all(count <= per_program)
+        assert np.array_equal(first[1:], (first + count)[:-1]) and (first + count)[-1] == vp.tiles
+        owner_of = np.repeat(np.arange(groups.shape[0]), count)  # per tile, its program
+        for q in np.flatnonzero(count > 1):
+            tiles = slice(first[q], first[q] + count[q])
+            assert np.all(vp.tile[tiles, 1] == 1) and np.all(vp.owner[tiles, 0] == vp.owner[first[q], 0])
+        assert np.all(count[owner_of[vp.tile[:, 1] > 1]] == 1)
+        # maximal: a program shorter than per_program ends where the run of one owner ends
+        short = (count < per_program) & (first + count < vp.tiles)
+        nxt = (first + count)[short]
+        same = (vp.tile[nxt, 1] == 1) & (vp.tile[nxt - 1, 1] == 1) & (vp.owner[nxt, 0] == vp.owner[nxt - 1, 0])
+        assert not same.any()
+        if 1 < per_program <= 4 and size == (123, 77):
+            assert count.max() == per_program  # the large rectangles do group
+        if per_program == 1:
+            assert np.array_equal(first, np.arange(vp.tiles))
 
 
 def test_padded_width():
@@ -308,6 +344,57 @@ def test_gop_switch_and_stripes(device, carphone_bundle, monkeypatch):
 
 
 @needs_triton
+@pytest.mark.parametrize("device", DEVICES)
+def test_programs_of_several_tiles_render_the_same_pixels(device, carphone_bundle, overlap_bundle, monkeypatch):
+    """``tiles_per_program``: a program renders several tiles of one patch with that patch's weights loaded once.
+    Each tile's arithmetic is the same, so the image is the one-tile-per-program image, pixel for pixel: without
+    and with overlap (tiles of 2 and 4 owners stay programs of their own), zoomed, in stripes, fp32 (IEEE: the
+    weights loaded per tile) and fp16 (held); a two-layer model (only its first hidden layer is held: the second
+    loads per tile); with a register cap (a compile option, which the interpreter takes and ignores)."""
+    cases = [(overlap_bundle, "fp16", (32, 24), (0.05, 0.0, 1.0, 0.9), 16, 3),
+             (carphone_bundle, "fp16", (32, 24), (0.3, 0.2, 0.7, 0.6), 32, 8),
+             (carphone_bundle, "fp32", (36, 28), None, 16, 3)]
+    for path, precision, size, viewport, block, per_program in cases:
+        one = open_triton(path, device, monkeypatch, precision=precision, block_points=block)
+        t = 1.3 / one.info.fps
+        want = one.render(t, size, viewport)
+        many = open_triton(path, device, monkeypatch, precision=precision, block_points=block,
+                           tiles_per_program=per_program, max_registers=128)
+        plan = many.plan(size, viewport)
+        assert plan.programs < plan.tiles  # some programs do hold several tiles
+        got = many.render(t, size, viewport)
+        got, ref = (x.cpu().numpy() if torch.is_tensor(x) else x for x in (got, want))
+        same(got, ref, device, (path.name, precision, size, per_program))
+    many.backend.stripe_pixels = 337  # stripes (the last case's): each launch's programs cover its own rows only
+    striped = many.render(t, size, viewport)
+    striped = striped.cpu().numpy() if torch.is_tensor(striped) else striped
+    assert len(many.stripes(size)) == 4
+    same(striped, ref, device, "stripes")
+
+
+def same(got, want, device, label) -> None:
+    """Byte for byte in the interpreter; compiled, two kernels may contract a multiply-add differently, so within
+    1 LSB there."""
+    if device == "cpu":
+        assert np.array_equal(got, want), label
+    else:
+        assert lsb(got, want)[1] <= 1, label
+
+
+@needs_triton
+def test_tiles_per_program_and_max_registers_are_checked(monkeypatch, tiny_bundle):
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    for bad in (0, -2, 2.5):
+        with pytest.raises(ActinrError, match=f"tiles_per_program must be a positive integer, got {bad}"):
+            E.open(tiny_bundle, backend="triton", device="cpu", tiles_per_program=bad)
+    for bad in (8, 256, 100.5):
+        with pytest.raises(ActinrError, match=f"max_registers must be an integer from 16 to 255, got {bad}"):
+            E.open(tiny_bundle, backend="triton", device="cpu", max_registers=bad)
+    with E.open(tiny_bundle, backend="triton", device="cpu", tiles_per_program=4, max_registers=128) as dec:
+        assert (dec.backend.tiles_per_program, dec.backend.launch_options) == (4, {"maxnreg": 128})
+
+
+@needs_triton
 @pytest.mark.skipif(not CUDA, reason="no CUDA GPU on this machine (1080p and 4K frames: GPU only)")
 @pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)])
 def test_large_frames_on_the_gpu(size, carphone_bundle):
@@ -331,7 +418,8 @@ def test_the_kernel_compiles_for_hopper_with_tensor_cores_and_no_spills():
     """What the interpreter cannot check: the compiled kernel. Triton's own LLVM and ptxas build it for compute
     capability 9.0 (H100/H200) here without a GPU; its cubin shows the dots on Hopper's tensor cores (HGMMA),
     sin/cos/exp on the special-function unit (MUFU), uint8 stores, and no register spills
-    (benchmarks/triton_aot.py has the table of variants)."""
+    (benchmarks/triton_aot.py has the table of variants); and that programs of several tiles load the weights
+    once per program."""
     import triton
 
     from actinr.engines.backends.triton_kernel import compile_for, machine_code
@@ -344,6 +432,15 @@ def test_the_kernel_compiles_for_hopper_with_tensor_cores_and_no_spills():
         assert ops.get("HGMMA", 0) > 0 and ops.get("MUFU", 0) > 0 and ops.get("STG", 0) > 0, (kw, ops)
         assert code["registers"] <= 255 and code["stack_bytes"] == 0, (kw, code)
         assert ops.get("LDL", 0) == ops.get("STL", 0) == 0, (kw, ops)
+    # Programs of several tiles: the weights loaded before the loop over the tiles, whose body (a tile after the
+    # program's first) is a sixth shorter than a whole one-tile program with one owner; no spills, and capped at
+    # the default's 128 registers (16 warps per SM) none either.
+    default, grouped = machine_code(compile_for(90)), machine_code(compile_for(90, grouped=True))
+    assert len(default["loops"]) == 1 and len(grouped["loops"]) == 2, (default["loops"], grouped["loops"])
+    assert grouped["loops"][0] < 0.85 * default["instructions"], (default["instructions"], grouped["loops"])
+    assert grouped["stack_bytes"] == 0 and default["registers"] <= 128, (default, grouped)
+    capped = machine_code(compile_for(90, grouped=True, maxnreg=128))
+    assert capped["registers"] <= 128 and capped["stack_bytes"] == 0, capped
     accurate = machine_code(compile_for(90, fast=False))
     assert accurate["instructions"] > machine_code(compile_for(90))["instructions"]  # libdevice's sin/cos
     from actinr.engines.backends.triton_fused import IEEE_BLOCK_POINTS, IEEE_NUM_WARPS
