@@ -116,12 +116,18 @@ def require_cuda(name: str, device: str) -> None:
 class Gather:
     """How to assemble the image from a backend's output buffer (flattened).
 
-    ``index`` (h*w, 3) or (h*w, E, 3) element offsets; ``weight`` None (no
-    overlap: each pixel is one entry) or (h*w, E, 1) blend weights.
+    ``index`` (h*w, 3) int32: each pixel's first entry's element offsets (its one entry inside a patch).
+    ``multi`` None (no overlapping windows) or (m,) int64: the pixels made of several entries (a strip two
+    patches share, a corner of four), with ``multi_index`` (m, E, 3) int32 offsets and ``multi_weight``
+    (m, E, 1) blend weights of their entries (a pixel of fewer than E points its spare slots at an entry
+    every backend computes, with weight 0). So a frame gathers 3 values per pixel and 3 E more for the
+    pixels that blend, not 3 E for every pixel.
     """
 
     index: torch.Tensor
-    weight: torch.Tensor | None
+    multi: torch.Tensor | None
+    multi_index: torch.Tensor | None
+    multi_weight: torch.Tensor | None
     width: int
     height: int
 
@@ -129,14 +135,16 @@ class Gather:
         """``flat`` buffer (torch tensor, or numpy array for a numpy result) -> uint8 (h, w, 3);
         ``scale`` maps the buffer's values to 0..255."""
         if isinstance(flat, np.ndarray):  # numpy, single-threaded: no torch worker threads to wake
-            img = flat[self.index.numpy()]
-            if self.weight is not None:
-                img = (img * self.weight.numpy()).sum(1)
+            img = flat[self.index.numpy()]  # (h*w, 3)
+            if self.multi is not None:
+                img[self.multi.numpy()] = (flat[self.multi_index.numpy()] * self.multi_weight.numpy()).sum(1)
             img = np.rint(np.clip(img * scale, 0.0, 255.0))
             return img.astype(np.uint8).reshape(self.height, self.width, 3)
-        img = flat[self.index]  # (h*w, [E,] 3)
-        if self.weight is not None:
-            img = (img * self.weight).sum(1)
+        img = flat.index_select(0, self.index.view(-1)).view(-1, 3)  # (h*w, 3)
+        if self.multi is not None:
+            m, e = self.multi_index.shape[:2]
+            parts = flat.index_select(0, self.multi_index.view(-1)).view(m, e, 3)
+            img.index_copy_(0, self.multi, (parts * self.multi_weight).sum(1))
         if scale != 1.0:
             img = img * scale
         return img.clamp_(0.0, 255.0).round_().to(torch.uint8).view(self.height, self.width, 3)
@@ -147,17 +155,32 @@ def gather_index(grid: SampleGrid, locate: Callable[[np.ndarray, np.ndarray], np
     """The :class:`Gather` for a backend whose buffer holds entry (p, j), channel c at
     ``locate(p, j) + c * channel_stride``."""
     entry, weight = pixel_entries(grid)  # (h*w, E) into the flat (P, N) grid
-    n = grid.points
-    spare = entry >= grid.pixel.size
-    # A pixel made of fewer than E entries points its spare slots at entry (0, 0) with weight 0:
-    # every backend computes that entry, so the product is a finite 0.
-    p, j = np.divmod(np.where(spare, 0, entry), n)
-    base = locate(p, j)  # (h*w, E)
-    index = base[..., None] + np.arange(3) * channel_stride  # (h*w, E, 3)
-    if entry.shape[1] == 1 and np.all(weight == 1.0):
-        return Gather(torch.from_numpy(index[:, 0]).to(device), None, grid.width, grid.height)
-    return Gather(torch.from_numpy(index).to(device), torch.from_numpy(weight[..., None]).to(device),
-                  grid.width, grid.height)
+    n, spare = grid.points, grid.pixel.size
+
+    def offsets(entries: np.ndarray) -> torch.Tensor:
+        # A spare slot (past the grid: a pixel of fewer than E entries) points at entry (0, 0), weight 0: every
+        # backend computes that entry, so the product is a finite 0.
+        if entries.ndim > 1:
+            entries = np.where(entries >= spare, 0, entries)
+        p = entries // n
+        base = locate(p, entries - p * n)
+        if int(base.max(initial=0)) + 2 * channel_stride >= 1 << 31:
+            raise AssertionError("a backend's output buffer is past int32 offsets")
+        off = np.empty(base.shape + (3,), np.int32)
+        for c in range(3):
+            off[..., c] = base + c * channel_stride
+        return torch.from_numpy(off).to(device)
+
+    # A pixel blends if it has a second entry (its entries come first, in patch order) or a first of weight
+    # below 1.
+    multi = weight[:, 0] != 1.0
+    if entry.shape[1] > 1:
+        multi |= entry[:, 1] < spare
+    multi = np.flatnonzero(multi)
+    if multi.size == 0:
+        return Gather(offsets(entry[:, 0]), None, None, None, grid.width, grid.height)
+    return Gather(offsets(entry[:, 0]), torch.from_numpy(multi).to(device), offsets(entry[multi]),
+                  torch.from_numpy(weight[multi][..., None]).to(device), grid.width, grid.height)
 
 
 @dataclass

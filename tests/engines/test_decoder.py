@@ -12,9 +12,9 @@ import torch
 import actinr.engines as E
 from actinr.engines import bundle as B
 from actinr.engines.backends import BACKENDS, backend_class
-from actinr.engines.backends.base import pack_grid, tile_size
+from actinr.engines.backends.base import gather_index, pack_grid, tile_size
 from actinr.engines.errors import ActinrError
-from actinr.engines.grid import PatchLayout, sample_grid
+from actinr.engines.grid import PatchLayout, pixel_entries, sample_grid
 from actinr.engines.timeline import gop_for_frame, local_time
 
 # (size factor or explicit size, viewport): native, 2.5x, a non-integer scale, a 2.5x zoom into the face
@@ -416,6 +416,33 @@ def test_pack_grid_places_every_point_once():
         slots = pg.coords[pg.patch == p]  # (tiles, n, 2)
         pts = slots.reshape(-1, 2)[: counts[p]]
         np.testing.assert_array_equal(pts, grid.coords[p, : counts[p]])
+
+
+@pytest.mark.parametrize("overlap", [0, 4])
+def test_gather_blends_only_the_shared_pixels_and_equals_the_padded_sum(overlap):
+    """Gather.image reads each pixel's one entry and blends only the pixels that have several (strips and corners
+    of overlapping windows), giving bit for bit the padded every-pixel blend it replaced (each pixel the sum of
+    its E entries times their weights, spare slots weight 0), through torch and through numpy."""
+    layout = PatchLayout(64, 48, 16, overlap=overlap)
+    grid = sample_grid(layout, (150, 97), (0.05, 0.1, 0.95, 0.8))
+    p, n = grid.coords.shape[:2]
+    stride = p * n + 5  # a buffer of channel planes: entry (p, j), channel c at p * n + j + c * stride
+
+    g = gather_index(grid, lambda pp, jj: pp * n + jj, stride, "cpu")
+    flat = torch.rand(3 * stride, generator=torch.Generator().manual_seed(3)) * 300.0 - 20.0
+    entry, weight = pixel_entries(grid)
+    count = (entry < grid.pixel.size).sum(1)
+    base = np.where(entry < grid.pixel.size, entry, 0)
+    padded = (flat[torch.from_numpy(base[..., None] + np.arange(3) * stride)] * torch.from_numpy(weight)[..., None])
+    want = padded.sum(1).mul(0.9).clamp(0.0, 255.0).round().to(torch.uint8).view(97, 150, 3).numpy()
+    assert g.index.dtype == torch.int32 and g.index.shape == (150 * 97, 3)
+    if overlap == 0:
+        assert g.multi is None and count.max() == 1
+    else:
+        assert np.array_equal(g.multi.numpy(), np.flatnonzero(count > 1)) and g.multi_index.dtype == torch.int32
+        assert 0.05 < g.multi.numel() / (150 * 97) < 0.6  # the strips blend, the patches' insides do not
+    assert np.array_equal(g.image(flat, 0.9).numpy(), want)
+    assert np.array_equal(g.image(flat.numpy(), 0.9), want)
 
 
 def test_tile_size_fills_the_slots():
