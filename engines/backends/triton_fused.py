@@ -92,7 +92,9 @@ OUT = 16  # output columns (triton_kernel.OUT)
 
 
 # The oldest Triton the kernel is checked with: its interpreter tests pass under 3.2.0, 3.3.1, 3.4.0, 3.5.1, 3.6.0
-# and 3.9.0; under 3.1.0 (torch 2.5's) the interpreter refuses the kernel's constexpr arguments to tl.arange.
+# and 3.9.0 (with programs of several tiles and the helper functions, since 2026-12-06: 3.2.0, 3.6.0 and 3.9.0,
+# benchmarks/results/2026-12-06-cpu-triton3.2-interpreter-tests.log); under 3.1.0 (torch 2.5's) the interpreter
+# refuses the kernel's constexpr arguments to tl.arange.
 MIN_TRITON = (3, 2)
 
 

@@ -34,9 +34,10 @@ no register tensor is ever sliced; the output layer's 3 columns are padded to
 import, because Triton decides at decoration time whether a function runs
 compiled or in its interpreter (``TRITON_INTERPRET=1``, on CPU tensors), and
 a process may ask for both (the tests do). For the same reason its two helpers
-(``_owner_rgb``, one owner's MLP; ``_store_tile``) are jitted with it, in the
-same mode, into a copy of the kernel whose globals name them; beyond them the
-kernel calls only Triton's builtins (``tl.full``, not ``tl.zeros``): the helpers
+(``_owner_rgb``, one owner's MLP; ``_store_tile``) are made with it, for the
+same mode (jitted for the compiler, plain for the interpreter), into a copy of
+the kernel whose globals name them; beyond them the kernel calls only Triton's
+builtins (``tl.full``, not ``tl.zeros``): the helpers
 of triton.language.standard are themselves jitted when Triton is first imported,
 so in a process that imported Triton before setting the variable (torch does,
 for its compiler) they would refuse to run in the interpreter.
@@ -210,19 +211,21 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, 
 _KERNELS: dict[bool, object] = {}
 
 
-def _jit_all():
-    """The kernel jitted in the current mode with its helpers jitted in the same mode: a copy of ``_decode``
-    whose globals name them (the module's own functions stay plain, for either mode)."""
+def _jit_all(interpret: bool = False):
+    """The kernel jitted in the current mode, in a copy of ``_decode`` whose globals name its helpers made for
+    that mode (the module's own functions stay plain, for either mode): jitted for the compiler; for the
+    interpreter plain Python, which it runs with the kernel's own patched ``tl`` (a jitted helper would patch
+    it again at every call: 10-20 % of the interpreter tests' time)."""
     import types
 
     scope = dict(globals())
 
-    def copy(fn):
+    def copy(fn, jit=True):
         clone = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
         clone.__module__, clone.__qualname__, clone.__doc__ = fn.__module__, fn.__qualname__, fn.__doc__
-        return triton.jit(clone)
+        return triton.jit(clone) if jit else clone
 
-    scope["_owner_rgb"], scope["_store_tile"] = copy(_owner_rgb), copy(_store_tile)
+    scope["_owner_rgb"], scope["_store_tile"] = (copy(f, not interpret) for f in (_owner_rgb, _store_tile))
     return copy(_decode)
 
 
@@ -235,7 +238,7 @@ def kernel():
     except (ImportError, AttributeError):
         mode = os.environ.get("TRITON_INTERPRET", "0").lower() in ("1", "true", "on", "yes")
     if mode not in _KERNELS:
-        _KERNELS[mode] = _jit_all()
+        _KERNELS[mode] = _jit_all(mode)
     return _KERNELS[mode]
 
 
