@@ -18,7 +18,8 @@ onnxruntime; no TensorRT, no internet, no display) and leaves them alone:
 6. **bench**: ``actinr bench`` with torch-cuda and triton, fp32 and fp16, at 1280x720, 1920x1080 and
    3840x2160, on the demo bundle and on the 1080p bundle; then, in the time left (about a minute), the
    triton tuning sweep (``--sweep``: tile size, warps, TF32, fast sin/cos, tiles per program) at 1080p in fp16;
-7. **summary**: one line per (bundle, backend, precision, size) with FPS and p99, and the issue's targets
+7. **summary**: one line per (bundle, backend, precision, size) with FPS and p99, the sweep's rows and its
+   fastest against the defaults (the default to change to, if any), and the issue's targets
    (triton fp16 at 1080p >= 2000 FPS with p99 < 1 ms, at 4K >= 500 FPS, >= 5x torch-cuda fp16 at 1080p),
    each met or missed by how much.
 
@@ -268,6 +269,18 @@ def error_rows(result: dict, bundle: str) -> list[str]:
             f"{row['precision']} {row['size']}: {row['error']}" for row in result.get("rows", []) if row.get("error")]
 
 
+def fastest_sweep(rows: list[dict]) -> str | None:
+    """One line: the sweep's fastest row against the defaults' row (the default to change to, if it is not the
+    defaults), or None without both."""
+    base = next((r for r in rows if not r["options"]), None)
+    if base is None or not rows:
+        return None
+    best = max(rows, key=lambda r: r["fps"])
+    opts = ",".join(f"{k}={v}" for k, v in best["options"].items()) or "the defaults"
+    return (f"sweep: fastest {opts}: {best['fps']:.1f} FPS, p99 {best['p99_ms']:.3f} ms, "
+            f"{best['fps'] / base['fps']:.2f}x the defaults' {base['fps']:.1f} FPS")
+
+
 def targets(rows: list[dict]) -> list[str]:
     """The issue's targets on the demo bundle, each met or missed by how much."""
     def pick(backend, precision, size):
@@ -426,6 +439,9 @@ def main(argv=None) -> int:
             opts = ",".join(f"{k}={v}" for k, v in r["options"].items()) or "defaults"
             log(f"  sweep {r['backend']} {r['precision']} {r['size']} {opts:24s}: {r['fps']:9.1f} FPS, "
                 f"p99 {r['p99_ms']:7.3f} ms")
+        report["sweep_fastest"] = fastest_sweep(report.get("sweep", []))
+        if report["sweep_fastest"]:
+            log("  " + report["sweep_fastest"])
         report["row_errors"] = row_errors
         for line in row_errors:  # rows the bench recorded as failed (out of GPU memory, a variant that did not build)
             log("  row not measured: " + line)

@@ -103,3 +103,14 @@ def test_rows_without_a_measurement_are_listed_with_their_reason():
         "sweep triton,block_points=256,num_warps=8 fp16 1920x1080: failed: OutOfResources: out of resource: "
         "shared memory",
         "sweep torch-cuda fp32 3840x2160: out of GPU memory"]
+
+
+def test_the_summary_names_the_fastest_sweep_row_against_the_defaults():
+    gc = _gpu_check_module()
+    rows = [{"options": {}, "fps": 2000.0, "p99_ms": 0.6}, {"options": {"num_warps": 8}, "fps": 1800.0, "p99_ms": 0.7},
+            {"options": {"tiles_per_program": 4, "max_registers": 128}, "fps": 2300.0, "p99_ms": 0.5}]
+    assert gc.fastest_sweep(rows) == ("sweep: fastest tiles_per_program=4,max_registers=128: 2300.0 FPS, p99 0.500 "
+                                      "ms, 1.15x the defaults' 2000.0 FPS")
+    assert gc.fastest_sweep(rows[:1]) == "sweep: fastest the defaults: 2000.0 FPS, p99 0.600 ms, 1.00x the defaults' " \
+        "2000.0 FPS"
+    assert gc.fastest_sweep(rows[1:]) is None and gc.fastest_sweep([]) is None
