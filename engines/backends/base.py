@@ -160,8 +160,7 @@ def gather_index(grid: SampleGrid, locate: Callable[[np.ndarray, np.ndarray], np
     def offsets(entries: np.ndarray) -> torch.Tensor:
         # A spare slot (past the grid: a pixel of fewer than E entries) points at entry (0, 0), weight 0: every
         # backend computes that entry, so the product is a finite 0.
-        if entries.ndim > 1:
-            entries = np.where(entries >= spare, 0, entries)
+        entries = np.where(entries >= spare, 0, entries)
         p = entries // n
         base = locate(p, entries - p * n)
         if int(base.max(initial=0)) + 2 * channel_stride >= 1 << 31:
@@ -172,7 +171,7 @@ def gather_index(grid: SampleGrid, locate: Callable[[np.ndarray, np.ndarray], np
         return torch.from_numpy(off).to(device)
 
     # A pixel blends if it has a second entry (its entries come first, in patch order) or a first of weight
-    # below 1.
+    # below 1 (a pixel of no entry, were there one, too: its weights are all 0, so it is 0 as before).
     multi = weight[:, 0] != 1.0
     if entry.shape[1] > 1:
         multi |= entry[:, 1] < spare

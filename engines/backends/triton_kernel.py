@@ -163,18 +163,21 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, 
         e = prog * 0
         while e < owners:
             p = tl.load(owner_ptr + first * OWNERS + e)
-            w = wh_ptr + p * LAYERS * (8 * H * H)
-            wo = wo_ptr + p * (2 * H * OUT)
-            h0 = tl.load(w + block)
-            h1 = tl.load(w + H * H + block)
-            h2 = tl.load(w + 2 * H * H + block)
-            h3 = tl.load(w + 3 * H * H + block)
-            h4 = tl.load(w + 4 * H * H + block)
-            h5 = tl.load(w + 5 * H * H + block)
-            h6 = tl.load(w + 6 * H * H + block)
-            h7 = tl.load(w + 7 * H * H + block)
-            o0 = tl.load(wo + out_block)
-            o1 = tl.load(wo + H * OUT + out_block)
+            if IEEE:  # loaded per tile by _owner_rgb
+                h0, h1, h2, h3, h4, h5, h6, h7, o0, o1 = 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+            else:
+                w = wh_ptr + p * LAYERS * (8 * H * H)
+                wo = wo_ptr + p * (2 * H * OUT)
+                h0 = tl.load(w + block)
+                h1 = tl.load(w + H * H + block)
+                h2 = tl.load(w + 2 * H * H + block)
+                h3 = tl.load(w + 3 * H * H + block)
+                h4 = tl.load(w + 4 * H * H + block)
+                h5 = tl.load(w + 5 * H * H + block)
+                h6 = tl.load(w + 6 * H * H + block)
+                h7 = tl.load(w + 7 * H * H + block)
+                o0 = tl.load(wo + out_block)
+                o1 = tl.load(wo + H * OUT + out_block)
             t = prog * 0
             while t < count:
                 slot = tl.load(tile_ptr + 2 * (first + t)) + e  # the tile's first owner slot, plus this owner's
