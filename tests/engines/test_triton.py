@@ -433,8 +433,8 @@ def test_the_kernel_compiles_for_hopper_with_tensor_cores_and_no_spills():
         assert code["registers"] <= 255 and code["stack_bytes"] == 0, (kw, code)
         assert ops.get("LDL", 0) == ops.get("STL", 0) == 0, (kw, ops)
     # Programs of several tiles: the weights loaded before the loop over the tiles, whose body (a tile after the
-    # program's first) is a sixth shorter than a whole one-tile program with one owner; no spills, and capped at
-    # the default's 128 registers (16 warps per SM) none either.
+    # program's first) is at least a sixth shorter (a quarter, measured) than a whole one-tile program with one
+    # owner; no spills, and capped at the default's 128 registers (16 warps per SM) none either.
     default, grouped = machine_code(compile_for(90)), machine_code(compile_for(90, grouped=True))
     assert len(default["loops"]) == 1 and len(grouped["loops"]) == 2, (default["loops"], grouped["loops"])
     assert grouped["loops"][0] < 0.85 * default["instructions"], (default["instructions"], grouped["loops"])
