@@ -113,7 +113,9 @@ def test_view_plan_is_the_sample_grid(overlap, size, viewport, rows, block):
         assert vp.weight is not None and vp.tile[:, 1].max() == 4
         np.testing.assert_allclose(weight.sum(1)[live], 1.0, atol=1e-6)  # partition of unity
     assert np.all(vp.tile[:, 1] >= 1) and np.all(vp.tile[:, 1] <= OWNERS)
-    assert np.array_equal(vp.tile[:, 0], np.cumsum(vp.tile[:, 1]) - vp.tile[:, 1])  # owner slots one after another
+    # each tile's owner slots are its own (one after another; a tile a corner merged into takes the corner's)
+    used = np.concatenate([np.arange(b, b + n) for b, n in vp.tile])
+    assert used.max() < vp.coords.shape[0] and np.unique(used).size == used.size
     # tiles are cut per owner rectangle: at most one partly filled tile each
     assert (~live).sum() < len({tuple(o[:c]) for o, c in zip(vp.owner, vp.tile[:, 1])}) * block
 
@@ -136,6 +138,23 @@ def test_view_plan_is_the_sample_grid_on_random_layouts_and_views():
             r0 = int(rng.integers(0, h - 1))
             rows = (r0, int(rng.integers(r0 + 1, h + 1)))
         assert_plan_is_grid(layout, (w, h), viewport, rows, int(rng.choice([16, 32, 64])))
+
+
+def test_corners_share_the_last_tile_of_their_strip(monkeypatch):
+    """At a 1080p source's native size (32-pixel patches sharing 4) each interior corner (16 pixels, four owners)
+    goes into the half-empty last tile of the strip before it (96 pixels, two owners): one tile fewer per corner
+    and about a tenth fewer lane evaluations (tiles x owners x 64) for the kernel; the pixels are the grid's (the
+    tests above, and the interpreter's parity tests at native sizes)."""
+    import actinr.engines.backends.triton_fused as tf
+
+    layout, demo = PatchLayout(1920, 1080, 32, overlap=4), PatchLayout(176, 144, 32, overlap=4)
+    merged, upscaled = view_plan(layout, (1920, 1080), 64), view_plan(demo, (1920, 1080), 64)
+    monkeypatch.setattr(tf, "_merge_corners", lambda *arrays: arrays[:6])
+    apart = view_plan(layout, (1920, 1080), 64)
+    assert apart.tiles - merged.tiles == (layout.nx - 1) * (layout.ny - 1)
+    lanes = [int(vp.tile[:, 1].sum()) * 64 for vp in (merged, apart)]
+    assert 0.88 < lanes[0] / lanes[1] < 0.92, lanes
+    assert upscaled.tiles == view_plan(demo, (1920, 1080), 64).tiles  # upscaled 11x the corners fill their tiles
 
 
 def test_view_plan_bytes_per_pixel():
