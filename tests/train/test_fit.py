@@ -296,30 +296,43 @@ def test_the_default_overlap_is_resolved_from_the_patch_and_stored(carphone, tmp
     assert run.config.overlap == 0 and (run.layout.nx, run.layout.ny) == (6, 5)
 
 
-def _refaults(nbytes: int) -> int:
-    """Page faults taken by a second buffer of ``nbytes`` written after a first one was freed."""
-    import resource
+# Measured in a fresh interpreter: glibc's allocation settings are process-wide, and in a long pytest process
+# whatever ran before could leave the heap in another state (a run of the whole suite once measured 0 faults for
+# glibc's defaults here, which a fresh process never has).
+_HEAP_PROBE = """
+import resource, sys, torch
+from actinr.train.fit import _libc, reused_heap
 
+def refaults(nbytes):  # page faults taken by a second buffer of nbytes written after a first one was freed
     torch.ones(nbytes // 4).sum()  # allocate, touch every page, free
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     torch.ones(nbytes // 4).sum()
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
+if _libc() is None:
+    print("no-glibc")
+    sys.exit(0)
+size = int(sys.argv[1])
+refaults(size)
+default = refaults(size)
+with reused_heap() as on:
+    refaults(size)  # the first rounds may place the aligned buffers apart; then they settle, as a fit's do
+    inside = refaults(size)
+print(default, int(on), inside, refaults(size))
+"""
+
 
 def test_reused_heap_keeps_large_buffers_between_steps():
-    from actinr.train.fit import _libc, reused_heap
-
-    if _libc() is None:
-        pytest.skip("reused_heap changes nothing without glibc's mallopt (this is not Linux with glibc)")
     size = 64 << 20  # above glibc's largest mmap threshold (32 MiB): a fresh mmap for each buffer by default
     pages = size // 4096
-    _refaults(size)
-    assert _refaults(size) > pages // 2  # by default each buffer faults its pages in again
-    with reused_heap() as on:
-        assert on
-        _refaults(size)  # the first rounds may place the aligned buffers apart; then they settle, as a fit's do
-        assert _refaults(size) < pages // 10  # inside, each buffer reuses the pages of the one before
-    assert _refaults(size) > pages // 2  # and glibc's defaults are back after it
+    out = subprocess.run([sys.executable, "-c", _HEAP_PROBE, str(size)], capture_output=True, text=True, check=True,
+                         timeout=120).stdout.split()
+    if out == ["no-glibc"]:
+        pytest.skip("reused_heap changes nothing without glibc's mallopt (this is not Linux with glibc)")
+    default, on, inside, after = (int(v) for v in out)
+    assert default > pages // 2  # by default each buffer faults its pages in again
+    assert on == 1 and inside < pages // 10  # inside, each buffer reuses the pages of the one before
+    assert after > pages // 2  # and glibc's defaults are back after it
 
 
 def test_learning_rate_ramps_up_then_decays():
