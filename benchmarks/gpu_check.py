@@ -273,7 +273,7 @@ def fastest_sweep(rows: list[dict]) -> str | None:
     """One line: the sweep's fastest row against the defaults' row (the default to change to, if it is not the
     defaults), or None without both."""
     base = next((r for r in rows if not r["options"]), None)
-    if base is None or not rows:
+    if base is None:  # no rows, or no defaults' row
         return None
     best = max(rows, key=lambda r: r["fps"])
     opts = ",".join(f"{k}={v}" for k, v in best["options"].items()) or "the defaults"
