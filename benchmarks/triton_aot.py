@@ -9,6 +9,7 @@ how many warps fit on a multiprocessor (65536 registers each), a stack or local 
 instructions (exp2, sin, cos). The run time of each variant is for ``make gpu-check`` / ``actinr bench --sweep``.
 
     python benchmarks/triton_aot.py                # -> benchmarks/results/<date>-cpu-triton_aot.{json,log}
+    python benchmarks/triton_aot.py --estimate benchmarks/results/<file>.json   # a saved run's frame estimates
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ VARIANTS = [
     ("grouped, A100 (sm 8.0)", {"grouped": True, "arch": 80}),
     ("grouped, capped at 128 registers", {"grouped": True, "maxnreg": 128}),
     ("grouped, overlap blend, capped at 128", {"grouped": True, "blend": True, "maxnreg": 128}),
+    # Strip tiles left a program each (group_strips=False): no partial sums in memory, the code before strips grouped.
+    ("grouped, overlap blend, strips apart", {"grouped": True, "blend": True, "strips": False}),
+    ("grouped, blend, strips apart, capped at 128", {"grouped": True, "blend": True, "strips": False,
+                                                      "maxnreg": 128}),
 ]
 
 
@@ -66,7 +71,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="result folder")
     ap.add_argument("--tag", help="a suffix for the file names (e.g. triton3.6 when run under another Triton)")
+    ap.add_argument("--estimate", metavar="JSON", help="only print the frame estimates from a saved result's counts")
     args = ap.parse_args(argv)
+    if args.estimate:
+        saved = json.loads(Path(args.estimate).read_text())
+        for line in frame_estimates({r["variant"]: r for r in saved["rows"]}):
+            print(line)
+        return 0
     os.environ.pop("TRITON_INTERPRET", None)  # compiled, not interpreted
     import triton
 
@@ -111,6 +122,9 @@ def main(argv=None) -> int:
         say(f"{label:46s} {arch:4d} {code['registers']:4d} {resident:8d} {code['stack_bytes']:5d} "
             f"{code['shared_bytes']:6d} {code['instructions']:5d} {mma:4d} {ops.get('MUFU', 0):4d} {spill:7d} "
             f"{loop:5d} {per_pixel:8.0f} {seconds:9.1f}")
+    say()
+    for line in frame_estimates({r["variant"]: r for r in rows}):
+        say(line)
     # The file names carry the Triton version when it is not the one the project's CI installs (the GPU image's
     # Triton is older): <date>-cpu-triton_aot[-triton<version>].
     tag = "" if args.tag is None else f"-{args.tag}"
@@ -120,6 +134,72 @@ def main(argv=None) -> int:
     Path(f"{stem}.log").write_text("\n".join(lines) + "\n")
     say(f"wrote {stem}.json and .log")
     return 0
+
+
+# Frames the estimate sums over: the demo bundle's layout and a 1080p source's (32-pixel patches sharing 4, the
+# layout of the bundle `make gpu-check` fits), both rendered at 1920x1080.
+FRAME_LAYOUTS = (("demo at 1920x1080", None), ("1080p source at 1920x1080", (1920, 1080, 32, 4)))
+
+
+def program_cost(row: dict, owners: int, tiles: int, one_owner_body: int | None = None) -> int:
+    """Thread instructions of one program from a variant's static counts: one-tile programs run the whole code
+    once and the owner loop's body once more per extra owner; grouped ones run the code outside the owner loop
+    once, per owner that loop's body less the tile loop's, and per owner and tile the tile loop's body. With
+    strips grouped a tile of one owner skips the tile loop's code for partial sums (a branch around it):
+    ``one_owner_body``, the tile loop of the same kernel without that code (strips apart), is what it runs."""
+    loops = row["loops"]
+    if len(loops) == 1:
+        return row["instructions"] + (owners - 1) * loops[0]
+    tile_body, owner_body = loops[0], loops[1]
+    per_tile = one_owner_body if one_owner_body is not None and owners == 1 else tile_body
+    return row["instructions"] - owner_body + owners * (owner_body - tile_body) + owners * tiles * per_tile
+
+
+def frame_estimates(rows: dict) -> list[str]:
+    """A 1080p frame's thread instructions summed over its programs (view_plan's tiles, group_tiles' programs),
+    with the overlap-blend variants' counts (both layouts overlap): a static proxy for the frame's issue cost.
+    Programs with strips grouped count a tile of two owners at the whole tile loop (its partial sums' load and
+    store, of which the first owner runs only the store and the second only the load: a small overcount). A saved
+    result from before strips were grouped has no strips-apart rows: its grouped rows are that kernel."""
+    from actinr.engines.backends.triton_fused import group_tiles, view_plan
+    from actinr.engines.grid import PatchLayout
+
+    apart, apart_capped = "grouped, overlap blend, strips apart", "grouped, blend, strips apart, capped at 128"
+    kinds = [("one tile a program", "overlap blend", 1, None)]
+    for per in (4, 16):
+        kinds += [(f"{per} tiles a program", "grouped, overlap blend", per, apart),
+                  (f"{per} tiles, strips apart", apart, per, None),
+                  (f"{per} tiles, capped at 128 registers", "grouped, overlap blend, capped at 128", per,
+                   apart_capped)]
+    lines = ["a 1920x1080 frame summed over its programs (thread instructions; 64 px tiles, 4 warps):"]
+    for name, shape in FRAME_LAYOUTS:
+        if shape is None:
+            from actinr.engines.bundle import load
+
+            layout = load(ROOT / "player" / "data" / "demo.engine").manifest.layout
+        else:
+            layout = PatchLayout(*shape)
+        vp = view_plan(layout, (1920, 1080), 64)
+        owners = vp.tile[:, 1]
+        base = None
+        for label, variant, per, one_owner in kinds:
+            if variant not in rows:
+                continue
+            if one_owner is not None and one_owner not in rows:
+                # a result from before strips were grouped (no strips-apart rows): its grouped kernel kept them apart
+                if "apart" in label:
+                    continue
+                one_owner = None
+            row = rows[variant]
+            if per == 1:
+                total = sum(program_cost(row, int(o), 1) for o in owners)
+            else:
+                programs = group_tiles(vp, per, strips=one_owner is not None)
+                body = rows[one_owner]["loops"][0] if one_owner is not None else None
+                total = sum(program_cost(row, int(owners[f]), int(n), body) for f, n in programs)
+            base = base or total
+            lines.append(f"  {name:26s} {label:34s} {total / 1e6:8.1f} M  {100 * (total / base - 1):+6.1f} %")
+    return lines
 
 
 if __name__ == "__main__":

@@ -43,24 +43,30 @@ the tensor cores (fp16, TF32), 16 pixels and 8 warps for IEEE fp32 on the
 CUDA cores, where the larger tile spills.
 
 **Programs of several tiles** (``tiles_per_program``, default 1): a program
-renders up to that many consecutive tiles of one rectangle inside a patch
-(:func:`group_tiles`), loading the patch's first hidden and output layer into
-shared memory once for all of them; tiles with two or more owners stay one per
-program. Compiled for Hopper a tile after a program's first costs a quarter
-fewer instructions; under Triton 3.6 the grouped kernel takes 142 registers
-(12 resident warps per SM instead of 16) unless capped (``max_registers=128``,
-ptxas's limit; no spill). Both are sweep options until a GPU has timed them.
+renders up to that many consecutive tiles with the same owners
+(:func:`group_tiles`): a rectangle inside a patch, and with ``group_strips``
+(the default) a run of an overlap strip's tiles; per owner it loads the
+patch's first hidden and output layer into shared memory once for all of
+them, and a strip tile's blended sum waits for its second owner in a small
+fp32 buffer (``_Plan.partial``, 768 bytes a tile). Compiled for Hopper a
+tile after a program's first costs 30 % fewer instructions; summed over a
+1080p frame of the demo, 15-24 % fewer than one tile a program (static
+counts, benchmarks/triton_aot.py). Under Triton 3.6 the grouped kernel with
+the blend takes 168 registers (12 resident warps per SM instead of 16) unless
+capped (``max_registers=128``, ptxas's limit; 8 stack bytes, none in the tile
+loop). All three are sweep options until a GPU has timed them.
 
 **Fast math** (``fast_math=True``, the default on CUDA): the Gabor activation's
 sin and cos are the GPU's approximate ones (one MUFU.SIN/COS instruction each)
-instead of libdevice's accurate ones, whose range reduction keeps a stack
-array: compiled ahead of time for Hopper (benchmarks/triton_aot.py) the fp16
-kernel has 128 registers, no stack and 1424 instructions with it, and 203
-registers, 32 stack bytes (spill traffic) and 6496 instructions without
-(Triton 3.9; 3.6, the GPU image's, compiles alike). Their
-error (about 1e-6 absolute at the arguments' scale) is far below an 8-bit
-step; the GPU tests check the pixels. The interpreter always takes the
-accurate ones.
+and its exponential the bare ``ex2.approx.ftz`` (one MUFU.EX2; triton_kernel
+``_exp2``) instead of libdevice's accurate sin and cos, whose range reduction
+keeps a stack array: compiled ahead of time for Hopper
+(benchmarks/triton_aot.py) the fp16 kernel has 127 registers, no stack and
+1224 instructions with it, and 174 registers, 32 stack bytes (spill traffic)
+and 6272 instructions without (Triton 3.9; 3.6, the GPU image's, compiles
+alike). Their error (about 1e-6 absolute at the arguments' scale) is far below
+an 8-bit step; the GPU tests check the pixels. The interpreter always takes
+the accurate ones.
 
 **On the CPU**: with ``TRITON_INTERPRET=1`` set, Triton's interpreter runs the
 same kernel on CPU tensors, so ``open(path, backend="triton", device="cpu")``
@@ -83,9 +89,9 @@ from .base import Backend, require_cuda
 
 BLOCK_POINTS = 64  # output pixels per program (a tile); ``actinr bench --sweep`` times others
 NUM_WARPS = 4
-# Tiles per program: 1, a program per tile. More lets a program render that many tiles of one rectangle inside a
-# patch with the patch's weights loaded into shared memory once (compiled for Hopper, 23-24 % fewer instructions
-# per tile after the first; benchmarks/triton_aot.py): a sweep option until a GPU has timed it.
+# Tiles per program: 1, a program per tile. More lets a program render that many tiles with the same owners with
+# their weights loaded into shared memory once (compiled for Hopper, 30 % fewer instructions per tile after the
+# first; benchmarks/triton_aot.py): a sweep option until a GPU has timed it.
 TILES_PER_PROGRAM = 1
 # fp32 with IEEE products runs its dots on the CUDA cores, whose operand fragments are larger: at 64-pixel
 # tiles and 4 warps ptxas spills (compiled for Hopper: 6-9 kB of stack with Triton 3.6 and 3.9), at 16 pixels
@@ -286,14 +292,18 @@ def _merge_corners(pixel, coords, weight, base, n_owners, owner, gy, qn, count, 
     return pixel[keep], coords, weight, base[keep], n_owners[keep], owner[keep]
 
 
-def group_tiles(vp: ViewPlan, per_program: int) -> np.ndarray:
-    """Programs of up to ``per_program`` consecutive tiles that have one and the same owner (a rectangle inside a
-    patch), so the kernel loads that patch's weights once for them; a tile with two or more owners stays a program
-    of its own. -> (Q, 2) int32: each program's first tile and tile count, covering every tile once, in order."""
+def group_tiles(vp: ViewPlan, per_program: int, strips: bool = True) -> np.ndarray:
+    """Programs of up to ``per_program`` consecutive tiles that have the same owners in the same slots (a rectangle
+    inside a patch, or with ``strips`` the run of an overlap strip's tiles; without, each tile of several owners is
+    a program of its own), so the kernel loads each owner's weights once for them. -> (Q, 2) int32: each
+    program's first tile and tile count, covering every tile once, in order."""
     t = vp.tiles
-    single = vp.tile[:, 1] == 1
-    key = np.where(single, vp.owner[:, 0].astype(np.int64), -1 - np.arange(t))  # a shared tile: a key of its own
-    start = np.r_[True, key[1:] != key[:-1]]  # the runs of tiles with one owner, the same patch
+    owners = vp.tile[:, 1]
+    slots = np.arange(vp.owner.shape[1])
+    row = np.where(slots[None, :] < owners[:, None], vp.owner, -1)  # the owners a tile has; unused slots alike
+    start = np.r_[True, (row[1:] != row[:-1]).any(1)]  # the runs of tiles with the same owners
+    if not strips:
+        start |= owners > 1
     run_first = np.flatnonzero(start)
     at = np.arange(t) - np.repeat(run_first, np.diff(np.r_[run_first, t]))  # a tile's place in its run
     first = np.flatnonzero(at % per_program == 0)
@@ -307,6 +317,7 @@ class _Plan:
     tiles: int
     programs: int  # kernel programs: the tiles, or with tiles_per_program > 1 their groups
     program: torch.Tensor  # (Q, 2) int32 first tile and count per program, or a small dummy (a tile each)
+    partial: torch.Tensor  # fp32 RGB sums between owners, BLOCK x 3 per tile (programs of several tiles, overlap)
     pixel: torch.Tensor
     tile: torch.Tensor
     owner: torch.Tensor
@@ -335,11 +346,12 @@ class TritonFused(Backend):
     # 256 px tiles and 16 warps.
     sweep_pairs = ({"block_points": 128, "num_warps": 8}, {"block_points": 256, "num_warps": 16},
                    {"block_points": 256, "num_warps": 8}, {"tiles_per_program": 4, "max_registers": 128},
-                   {"block_points": 256, "num_warps": 16, "tiles_per_program": 4})
+                   {"block_points": 256, "num_warps": 16, "tiles_per_program": 4},
+                   {"tiles_per_program": 4, "group_strips": False})
 
     def __init__(self, *args, block_points: int | None = None, num_warps: int | None = None, tf32: bool = False,
-                 fast_math: bool = True, tiles_per_program: int = TILES_PER_PROGRAM, max_registers: int | None = None,
-                 **kwargs):
+                 fast_math: bool = True, tiles_per_program: int = TILES_PER_PROGRAM, group_strips: bool = True,
+                 max_registers: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         ieee = self.precision == "fp32" and not tf32  # default tile and warps by the products' unit (see above)
         if block_points is None:
@@ -353,6 +365,8 @@ class TritonFused(Backend):
         if max_registers is not None and (int(max_registers) != max_registers or not 16 <= max_registers <= 255):
             raise ActinrError(f"triton: max_registers must be an integer from 16 to 255, got {max_registers}")
         self.tiles_per_program = int(tiles_per_program)
+        # With tiles_per_program > 1, whether runs of an overlap strip's tiles (two owners) group too.
+        self.group_strips = bool(group_strips)
         # ptxas's register cap per thread (None: its own choice): 128 keeps 16 warps of 4-warp programs resident.
         self.launch_options = {} if max_registers is None else {"maxnreg": int(max_registers)}
         from . import triton_kernel
@@ -376,6 +390,10 @@ class TritonFused(Backend):
         self._turn = 0
         self._views = [self._bias_views(t.numpy()) for t in self._host]
         self._dummy = torch.zeros(1, device=self.device)
+        # The kernel's Gabor constants: w0 for the phase; w0 and s0^2 times log2(e) for the envelope, which the
+        # kernel takes as a power of 2 (triton_kernel._exp2).
+        log2e = 1.4426950408889634
+        self._scalars = (float(m.w0), float(m.w0) * log2e, float(m.s0) ** 2 * log2e)
         self._dummy_int = torch.zeros(2, dtype=torch.int32, device=self.device)
 
     @classmethod
@@ -430,12 +448,15 @@ class TritonFused(Backend):
         dev = self.device
         blend = vp.weight is not None
         weight = torch.from_numpy(vp.weight).to(dev) if blend else self._dummy
+        partial = self._dummy
         if self.tiles_per_program > 1:
-            groups = group_tiles(vp, self.tiles_per_program)
+            groups = group_tiles(vp, self.tiles_per_program, self.group_strips)
             programs, program = groups.shape[0], torch.from_numpy(groups).to(dev)
+            if blend and self.group_strips:
+                partial = torch.empty(vp.tiles * self.block * 3, device=dev)
         else:
             programs, program = vp.tiles, self._dummy_int
-        return _Plan(vp.tiles, programs, program,
+        return _Plan(vp.tiles, programs, program, partial,
                      *(torch.from_numpy(a).to(dev) for a in (vp.pixel, vp.tile, vp.owner, vp.coords)),
                      weight, blend, vp.width, vp.height)
 
@@ -454,13 +475,13 @@ class TritonFused(Backend):
         self._upload(biases)
         image = torch.empty(plan.height, plan.width, 3, dtype=torch.uint8, device=self.device)
         w1, wh, wo = gop
-        m = self.model
         self._kernel[(plan.programs,)](
-            plan.coords, plan.weight, plan.pixel, plan.tile, plan.owner, plan.program, w1, wh, wo, self._bias, image,
-            float(m.w0), float(m.s0) ** 2, float(m.min_exponent),
+            plan.coords, plan.weight, plan.pixel, plan.tile, plan.owner, plan.program, plan.partial, w1, wh, wo,
+            self._bias, image,
+            *self._scalars,
             H=self.hp, LAYERS=self.layers, BLOCK=self.block, BSTRIDE=self.bias_stride, BLEND=plan.blend,
             DOT=triton_dtype(self.dot), IEEE=self.dot == torch.float32 and not self.tf32, FAST=self.fast_math,
-            GROUPED=self.tiles_per_program > 1, num_warps=self.num_warps,
+            GROUPED=self.tiles_per_program > 1, STRIPS=self.group_strips, num_warps=self.num_warps,
             enable_fp_fusion=True,  # FMA contraction (said: Triton 3.9 warns otherwise)
             **self.launch_options)
         return image if self.cuda else image.numpy()

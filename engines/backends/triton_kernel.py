@@ -14,13 +14,16 @@ pixel is written exactly once, by one program, so the image needs no atomics
 and no second pass.
 
 With ``GROUPED`` (the backend's ``tiles_per_program`` above 1) a program
-renders several consecutive tiles that all have the same single owner (a
-rectangle inside one patch): the patch's first hidden layer and output layer
-are loaded once, before the loop over the tiles, and stay in shared memory for
-Hopper's tensor cores, so each tile after the first skips those loads (with
-IEEE fp32 products, on the CUDA cores, they would sit in registers and spill:
-there they are loaded per tile). A tile of several owners stays a program of
-its own. Each tile's arithmetic is the same either way, so are its pixels.
+renders several consecutive tiles that all have the same owners (a rectangle
+inside one patch, or a run of an overlap strip's tiles): per owner, the
+patch's first hidden layer and output layer are loaded once, before the loop
+over the tiles, and stay in shared memory for Hopper's tensor cores, so each
+tile after the first skips those loads (with IEEE fp32 products, on the CUDA
+cores, they would sit in registers and spill: there they are loaded per
+tile). With several owners the loop over the tiles runs once per owner, and a
+tile's blended sum waits for the next owner in a small fp32 buffer instead of
+registers. Each tile's arithmetic and the order of its sums are the same
+either way, so are its pixels.
 
 Per owner and layer the kernel follows engines/patch_mlp.py: layer 1 (K = 2)
 as fp32 multiply-adds; every Gabor argument, envelope, bias and accumulator in
@@ -57,24 +60,29 @@ OUT = tl.constexpr(16)  # output columns (RGB padded to tl.dot's smallest N)
 OWNERS = tl.constexpr(4)  # owner slots per tile (bilinear blend: at most 2 x 2 patches)
 
 
-def _owner_rgb(x, y, p, b, w1_ptr, wh_ptr, wo_ptr, h0, h1, h2, h3, h4, h5, h6, h7, o0, o1, w0, s0sq, lo,
+def _owner_rgb(x, y, p, b, w1_ptr, wh_ptr, wo_ptr, h0, h1, h2, h3, h4, h5, h6, h7, o0, o1, w0, w0e, s0e,
                H: tl.constexpr, LAYERS: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr, FAST: tl.constexpr,
                HELD: tl.constexpr):
     """One owner patch ``p``'s MLP at a tile's points ``x, y`` (BLOCK,) -> RGB (BLOCK, OUT) in fp32, 0..1, not
     yet weighted by the blend. ``b`` points at the patch's biases. ``HELD``: the first hidden layer's blocks
     ``h0 .. h7`` and the output layer's ``o0, o1`` are given (loaded once for several tiles); else (the callers
-    pass 0s) they are loaded here."""
+    pass 0s) they are loaded here. The envelopes are powers of 2 (``_exp2``): ``w0e`` and ``s0e`` are ``w0`` and
+    ``s0^2`` times log2(e). Unlike engines/patch_mlp.py the exponents are not clamped at ``MIN_EXPONENT``: the
+    clamp keeps training's float32 out of denormals, and it changes an envelope only where it is below
+    exp(-30) = 9e-14 (a unit's output of at most that much against the 1/255 of a level; on the GPU the
+    flush-to-zero exponential gives 0 below 2^-126)."""
     j = tl.arange(0, H)
     k = tl.arange(0, H)
     c = tl.arange(0, OUT)
     block = k[:, None] * H + j[None, :]  # one H x H weight block
     out_block = k[:, None] * OUT + c[None, :]
     w1 = w1_ptr + p * (4 * H)  # [coordinate x|y][branch u|v][H]
-    u = x[:, None] * tl.load(w1 + j)[None, :] + y[:, None] * tl.load(w1 + 2 * H + j)[None, :]
-    u += tl.load(b + j)[None, :]
-    v = x[:, None] * tl.load(w1 + H + j)[None, :] + y[:, None] * tl.load(w1 + 3 * H + j)[None, :]
-    v += tl.load(b + H + j)[None, :]
-    env = tl.exp(tl.maximum(-s0sq * (u * u + v * v), lo))
+    # x w + (y w + b): two fused multiply-adds (bias last took a multiply and two adds)
+    u = x[:, None] * tl.load(w1 + j)[None, :] + (y[:, None] * tl.load(w1 + 2 * H + j)[None, :]
+                                                 + tl.load(b + j)[None, :])
+    v = x[:, None] * tl.load(w1 + H + j)[None, :] + (y[:, None] * tl.load(w1 + 3 * H + j)[None, :]
+                                                     + tl.load(b + H + j)[None, :])
+    env = _exp2(-s0e * (u * u + v * v), FAST)
     if FAST:  # the GPU's sin.approx / cos.approx (not in the interpreter, which has no extern functions)
         zr = env * libdevice.fast_cosf(w0 * u)
         zi = env * libdevice.fast_sinf(w0 * u)
@@ -86,30 +94,31 @@ def _owner_rgb(x, y, p, b, w1_ptr, wh_ptr, wo_ptr, h0, h1, h2, h3, h4, h5, h6, h
         bl = b + 2 * H + layer * (4 * H)
         a = zr.to(DOT)
         q = zi.to(DOT)
+        # The biases are the products' first accumulators (as torch.baddbmm): no adds after them.
+        ur = tl.broadcast_to(tl.load(bl + j)[None, :], zr.shape)
+        ui = tl.broadcast_to(tl.load(bl + H + j)[None, :], zr.shape)
+        vr = tl.broadcast_to(tl.load(bl + 2 * H + j)[None, :], zr.shape)
+        vi = tl.broadcast_to(tl.load(bl + 3 * H + j)[None, :], zr.shape)
         if HELD and layer == 0:
-            ur = tl.dot(q, h4, tl.dot(a, h0))
-            ui = tl.dot(q, h5, tl.dot(a, h1))
-            vr = tl.dot(q, h6, tl.dot(a, h2))
-            vi = tl.dot(q, h7, tl.dot(a, h3))
+            ur = tl.dot(q, h4, tl.dot(a, h0, ur))
+            ui = tl.dot(q, h5, tl.dot(a, h1, ui))
+            vr = tl.dot(q, h6, tl.dot(a, h2, vr))
+            vi = tl.dot(q, h7, tl.dot(a, h3, vi))
         elif IEEE:
-            ur = tl.dot(a, tl.load(w + block), input_precision="ieee")
+            ur = tl.dot(a, tl.load(w + block), ur, input_precision="ieee")
             ur = tl.dot(q, tl.load(w + 4 * H * H + block), ur, input_precision="ieee")
-            ui = tl.dot(a, tl.load(w + H * H + block), input_precision="ieee")
+            ui = tl.dot(a, tl.load(w + H * H + block), ui, input_precision="ieee")
             ui = tl.dot(q, tl.load(w + 5 * H * H + block), ui, input_precision="ieee")
-            vr = tl.dot(a, tl.load(w + 2 * H * H + block), input_precision="ieee")
+            vr = tl.dot(a, tl.load(w + 2 * H * H + block), vr, input_precision="ieee")
             vr = tl.dot(q, tl.load(w + 6 * H * H + block), vr, input_precision="ieee")
-            vi = tl.dot(a, tl.load(w + 3 * H * H + block), input_precision="ieee")
+            vi = tl.dot(a, tl.load(w + 3 * H * H + block), vi, input_precision="ieee")
             vi = tl.dot(q, tl.load(w + 7 * H * H + block), vi, input_precision="ieee")
         else:
-            ur = tl.dot(q, tl.load(w + 4 * H * H + block), tl.dot(a, tl.load(w + block)))
-            ui = tl.dot(q, tl.load(w + 5 * H * H + block), tl.dot(a, tl.load(w + H * H + block)))
-            vr = tl.dot(q, tl.load(w + 6 * H * H + block), tl.dot(a, tl.load(w + 2 * H * H + block)))
-            vi = tl.dot(q, tl.load(w + 7 * H * H + block), tl.dot(a, tl.load(w + 3 * H * H + block)))
-        ur += tl.load(bl + j)[None, :]
-        ui += tl.load(bl + H + j)[None, :]
-        vr += tl.load(bl + 2 * H + j)[None, :]
-        vi += tl.load(bl + 3 * H + j)[None, :]
-        env = tl.exp(tl.maximum(-w0 * ui - s0sq * (ur * ur + ui * ui + vr * vr + vi * vi), lo))
+            ur = tl.dot(q, tl.load(w + 4 * H * H + block), tl.dot(a, tl.load(w + block), ur))
+            ui = tl.dot(q, tl.load(w + 5 * H * H + block), tl.dot(a, tl.load(w + H * H + block), ui))
+            vr = tl.dot(q, tl.load(w + 6 * H * H + block), tl.dot(a, tl.load(w + 2 * H * H + block), vr))
+            vi = tl.dot(q, tl.load(w + 7 * H * H + block), tl.dot(a, tl.load(w + 3 * H * H + block), vi))
+        env = _exp2(-w0e * ui - s0e * (ur * ur + ui * ui + vr * vr + vi * vi), FAST)
         if FAST:
             zr = env * libdevice.fast_cosf(w0 * ur)
             zi = env * libdevice.fast_sinf(w0 * ur)
@@ -117,14 +126,28 @@ def _owner_rgb(x, y, p, b, w1_ptr, wh_ptr, wo_ptr, h0, h1, h2, h3, h4, h5, h6, h
             zr = env * tl.cos(w0 * ur)
             zi = env * tl.sin(w0 * ur)
     wo = wo_ptr + p * (2 * H * OUT)  # [row block Re z|Im z][H][OUT]
+    rgb = tl.broadcast_to(tl.load(b + 2 * H + LAYERS * 4 * H + c)[None, :], (zr.shape[0], OUT))
     if HELD:
-        rgb = tl.dot(zi.to(DOT), o1, tl.dot(zr.to(DOT), o0))
+        rgb = tl.dot(zi.to(DOT), o1, tl.dot(zr.to(DOT), o0, rgb))
     elif IEEE:
-        rgb = tl.dot(zr.to(DOT), tl.load(wo + out_block), input_precision="ieee")
+        rgb = tl.dot(zr.to(DOT), tl.load(wo + out_block), rgb, input_precision="ieee")
         rgb = tl.dot(zi.to(DOT), tl.load(wo + H * OUT + out_block), rgb, input_precision="ieee")
     else:
-        rgb = tl.dot(zi.to(DOT), tl.load(wo + H * OUT + out_block), tl.dot(zr.to(DOT), tl.load(wo + out_block)))
-    return rgb + tl.load(b + 2 * H + LAYERS * 4 * H + c)[None, :]
+        rgb = tl.dot(zi.to(DOT), tl.load(wo + H * OUT + out_block), tl.dot(zr.to(DOT), tl.load(wo + out_block), rgb))
+    return rgb
+
+
+def _exp2(x, FAST: tl.constexpr):
+    """2^x. On the GPU (``FAST``) the bare ``ex2.approx.ftz.f32``, one MUFU.EX2. ``tl.exp`` took four instructions
+    more: a multiply by log2(e) (the callers fold it into their constants) and ptxas's guard around the plain
+    ``ex2.approx.f32`` for a denormal result (a compare with -126 and two conditional multiplies). With ftz a
+    result below 2^-126 is 0, which no pixel can tell from the denormal. The interpreter has no inline assembly:
+    ``tl.exp2``."""
+    if FAST:
+        return tl.inline_asm_elementwise("ex2.approx.ftz.f32 $0, $1;", "=r,r", [x], dtype=tl.float32, is_pure=True,
+                                         pack=1)
+    else:
+        return tl.exp2(x)
 
 
 def _store_tile(acc, pixel_ptr, image_ptr, tile, BLOCK: tl.constexpr):
@@ -138,20 +161,23 @@ def _store_tile(acc, pixel_ptr, image_ptr, tile, BLOCK: tl.constexpr):
     tl.store(image_ptr + pixel[:, None] * 3 + c[None, :], byte, mask=mask)
 
 
-def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, w1_ptr, wh_ptr, wo_ptr, bias_ptr,
-            image_ptr, w0, s0sq, lo,
+def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, partial_ptr, w1_ptr, wh_ptr, wo_ptr,
+            bias_ptr, image_ptr, w0, w0e, s0e,
             H: tl.constexpr, LAYERS: tl.constexpr, BLOCK: tl.constexpr, BSTRIDE: tl.constexpr,
-            BLEND: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr, FAST: tl.constexpr, GROUPED: tl.constexpr):
+            BLEND: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr, FAST: tl.constexpr, GROUPED: tl.constexpr,
+            STRIPS: tl.constexpr):
     prog = tl.program_id(0)
     offs = tl.arange(0, BLOCK)
-    acc = tl.full((BLOCK, OUT), 0.0, tl.float32)  # tl.full, not tl.zeros: see kernel()
     # While loops, not range(owners): Triton 3.6's interpreter (the GPU image's version) cannot turn a loaded
     # scalar into a Python int under NumPy 2 (fixed in later Triton). Compiled for Hopper it also takes fewer
     # registers than the for loop did (fp16 default: 128 against 156; benchmarks/triton_aot.py).
     if GROUPED:
-        # A program renders `count` consecutive tiles, several only where each has the same one owner. Per owner
-        # its first hidden layer and output layer are loaded once, into shared memory, for all the tiles (with
-        # IEEE products, on the CUDA cores, they would spill: loaded per tile there).
+        # A program renders `count` consecutive tiles with the same owners: one inside a patch, or with STRIPS
+        # also two on an overlap strip (else a tile of several owners is a program of its own). Per owner its
+        # first hidden layer and output layer are loaded once, into shared memory, for all the tiles (with IEEE
+        # products, on the CUDA cores, they would spill: loaded per tile there). With STRIPS a tile's blended sum
+        # so far waits for the next owner in `partial_ptr` (fp32 RGB, a row of BLOCK x 3 per tile), else in
+        # registers: the same sums in the same order as the one-tile program's.
         first = tl.load(program_ptr + 2 * prog)
         count = tl.load(program_ptr + 2 * prog + 1)
         owners = tl.load(tile_ptr + 2 * first + 1)
@@ -160,6 +186,8 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, 
         c = tl.arange(0, OUT)
         block = k[:, None] * H + j[None, :]
         out_block = k[:, None] * OUT + c[None, :]
+        rgb_only = (c < 3)[None, :]
+        acc = tl.full((BLOCK, OUT), 0.0, tl.float32)  # without STRIPS: a tile of several owners, in registers
         e = prog * 0
         while e < owners:
             p = tl.load(owner_ptr + first * OWNERS + e)
@@ -178,23 +206,37 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, 
                 h7 = tl.load(w + 7 * H * H + block)
                 o0 = tl.load(wo + out_block)
                 o1 = tl.load(wo + H * OUT + out_block)
+            if BLEND and STRIPS:
+                tl.debug_barrier()  # the previous owner's partial sums are written, for every thread to read
             t = prog * 0
             while t < count:
                 slot = tl.load(tile_ptr + 2 * (first + t)) + e  # the tile's first owner slot, plus this owner's
                 x = tl.load(coord_ptr + slot * (2 * BLOCK) + offs)
                 y = tl.load(coord_ptr + slot * (2 * BLOCK) + BLOCK + offs)
                 rgb = _owner_rgb(x, y, p, bias_ptr + p * BSTRIDE, w1_ptr, wh_ptr, wo_ptr,
-                                 h0, h1, h2, h3, h4, h5, h6, h7, o0, o1, w0, s0sq, lo, H, LAYERS, DOT, IEEE, FAST,
+                                 h0, h1, h2, h3, h4, h5, h6, h7, o0, o1, w0, w0e, s0e, H, LAYERS, DOT, IEEE, FAST,
                                  not IEEE)
-                if BLEND:
+                if BLEND and STRIPS:
                     rgb *= tl.load(weight_ptr + slot * BLOCK + offs)[:, None]
-                acc += rgb
-                if e == owners - 1:  # the tile's last owner: it is done
-                    _store_tile(acc, pixel_ptr, image_ptr, first + t, BLOCK)
-                    acc = tl.full((BLOCK, OUT), 0.0, tl.float32)
+                    partial = partial_ptr + (first + t) * (3 * BLOCK) + offs[:, None] * 3 + c[None, :]
+                    if e > 0:
+                        rgb += tl.load(partial, mask=rgb_only, other=0.0)
+                    if e < owners - 1:
+                        tl.store(partial, rgb, mask=rgb_only)
+                    else:  # the tile's last owner: it is done
+                        _store_tile(rgb, pixel_ptr, image_ptr, first + t, BLOCK)
+                elif BLEND:  # several owners only in a program of one tile
+                    rgb *= tl.load(weight_ptr + slot * BLOCK + offs)[:, None]
+                    acc += rgb
+                    if e == owners - 1:
+                        _store_tile(acc, pixel_ptr, image_ptr, first + t, BLOCK)
+                        acc = tl.full((BLOCK, OUT), 0.0, tl.float32)
+                else:  # one owner
+                    _store_tile(rgb, pixel_ptr, image_ptr, first + t, BLOCK)
                 t += 1
             e += 1
     else:  # a program per tile
+        acc = tl.full((BLOCK, OUT), 0.0, tl.float32)  # tl.full, not tl.zeros: see kernel()
         base = tl.load(tile_ptr + 2 * prog)  # the tile's first owner slot in the coordinate and weight arrays
         owners = tl.load(tile_ptr + 2 * prog + 1)
         e = prog * 0  # the owner slot, an int32 scalar carried by the loop
@@ -203,7 +245,7 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, 
             x = tl.load(coord_ptr + (base + e) * (2 * BLOCK) + offs)
             y = tl.load(coord_ptr + (base + e) * (2 * BLOCK) + BLOCK + offs)
             rgb = _owner_rgb(x, y, p, bias_ptr + p * BSTRIDE, w1_ptr, wh_ptr, wo_ptr,
-                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, w0, s0sq, lo, H, LAYERS, DOT, IEEE, FAST, False)
+                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, w0, w0e, s0e, H, LAYERS, DOT, IEEE, FAST, False)
             if BLEND:
                 rgb *= tl.load(weight_ptr + (base + e) * BLOCK + offs)[:, None]
             acc += rgb
@@ -228,7 +270,8 @@ def _jit_all(interpret: bool = False):
         clone.__module__, clone.__qualname__, clone.__doc__ = fn.__module__, fn.__qualname__, fn.__doc__
         return triton.jit(clone) if jit else clone
 
-    scope["_owner_rgb"], scope["_store_tile"] = (copy(f, not interpret) for f in (_owner_rgb, _store_tile))
+    scope["_owner_rgb"], scope["_store_tile"], scope["_exp2"] = (copy(f, not interpret)
+                                                                 for f in (_owner_rgb, _store_tile, _exp2))
     return copy(_decode)
 
 
@@ -247,13 +290,13 @@ def kernel():
 
 def compile_for(arch: int = 90, num_warps: int = 4, *, hidden: int = 32, layers: int = 1, block: int = 64,
                 blend: bool = False, fp16: bool = True, ieee: bool = False, fast: bool = True, grouped: bool = False,
-                maxnreg: int | None = None):
+                strips: bool = True, maxnreg: int | None = None):
     """Compile the kernel ahead of time for CUDA compute capability ``arch`` (90: Hopper) without a GPU:
     Triton's own LLVM and ptxas make the PTX and the cubin, so registers, spills, shared memory and the
     machine code (tensor-core and special-function instructions) can be read on any machine
     (benchmarks/triton_aot.py, tests/engines/test_triton.py). ``hidden`` is the padded block width H;
-    ``grouped``: programs of several tiles (the backend's ``tiles_per_program`` above 1); ``maxnreg``: ptxas's
-    register cap (the backend's ``max_registers``).
+    ``grouped``: programs of several tiles (the backend's ``tiles_per_program`` above 1), ``strips``: their runs
+    of strip tiles too (``group_strips``); ``maxnreg``: ptxas's register cap (the backend's ``max_registers``).
     Needs Triton 3.6 or newer (3.2-3.3 have no ``ASTSource(constexprs=)``; 3.4-3.5 fail on the uint8 pointer
     type here: whether their JIT build on a GPU does too is not known)."""
     from triton.backends.compiler import GPUTarget
@@ -261,11 +304,12 @@ def compile_for(arch: int = 90, num_warps: int = 4, *, hidden: int = 32, layers:
 
     weights = "*fp16" if fp16 else "*fp32"
     signature = {"coord_ptr": "*fp32", "weight_ptr": "*fp32", "pixel_ptr": "*i32", "tile_ptr": "*i32",
-                 "owner_ptr": "*i32", "program_ptr": "*i32", "w1_ptr": "*fp32", "wh_ptr": weights, "wo_ptr": weights,
-                 "bias_ptr": "*fp32", "image_ptr": "*u8", "w0": "fp32", "s0sq": "fp32", "lo": "fp32"}
+                 "owner_ptr": "*i32", "program_ptr": "*i32", "partial_ptr": "*fp32", "w1_ptr": "*fp32",
+                 "wh_ptr": weights, "wo_ptr": weights, "bias_ptr": "*fp32", "image_ptr": "*u8", "w0": "fp32",
+                 "w0e": "fp32", "s0e": "fp32"}
     constants = {"H": hidden, "LAYERS": layers, "BLOCK": block, "BSTRIDE": 2 * hidden + 4 * hidden * layers + 16,
                  "BLEND": blend, "DOT": tl.float16 if fp16 else tl.float32, "IEEE": ieee, "FAST": fast,
-                 "GROUPED": grouped}
+                 "GROUPED": grouped, "STRIPS": strips}
     signature.update({name: "constexpr" for name in constants})
     fn = _KERNELS.get(False) or _jit_all()
     if isinstance(fn, triton.runtime.JITFunction):
@@ -281,7 +325,8 @@ def machine_code(compiled) -> dict:
     """Resources and instruction mix of a :func:`compile_for` result, read from its cubin with the cuobjdump
     that Triton ships: registers, stack bytes, shared bytes, SASS instructions in all and by opcode, and the
     instructions in the body of each loop that evaluates the MLP (ascending: the first is the loop over a
-    program's tiles with ``grouped``, else the loop over a tile's owners)."""
+    program's tiles with ``grouped``, else the loop over a tile's owners) and the local loads and stores
+    (spills) in each."""
     import collections
     import re
     import subprocess
@@ -305,14 +350,16 @@ def machine_code(compiled) -> dict:
     # between; the instructions from there to the branch are the body), not the small integer loops inside
     # libdevice's accurate sin/cos.
     at = [int(a, 16) for a, _, _ in code]
-    loops = []
+    bodies = []
     for here, (_, op, rest) in zip(at, code):
         m = re.search(r"0x([0-9a-f]+)", rest) if op.startswith("BRA") else None
         if m and int(m.group(1), 16) < here:
             body = [o for x, (_, o, _) in zip(at, code) if int(m.group(1), 16) <= x <= here]
             if any(o.startswith("MUFU") for o in body):
-                loops.append(len(body))
-    loops.sort()
+                bodies.append(body)
+    bodies.sort(key=len)
     return {"registers": int(res.get("REG", 0)), "stack_bytes": int(res.get("STACK", 0)),
             "shared_bytes": int(compiled.metadata.shared), "local_bytes": int(res.get("LOCAL", 0)),
-            "instructions": sum(ops.values()), "opcodes": dict(sorted(ops.items())), "loops": loops}
+            "instructions": sum(ops.values()), "opcodes": dict(sorted(ops.items())),
+            "loops": [len(b) for b in bodies],
+            "loop_spills": [sum(o.startswith(("LDL", "STL")) for o in b) for b in bodies]}

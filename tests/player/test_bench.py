@@ -393,8 +393,9 @@ def test_sweep_rows_the_pairs_after_the_single_options(monkeypatch):
     options = [e.options for e in plan]
     singles = [{k: v} for k, values in TritonFused.sweep.items() for v in values[1:]]
     assert options == [{}] + singles + list(TritonFused.sweep_pairs)
-    assert {"block_points": 128, "num_warps": 8} in options and len(TritonFused.sweep_pairs) == 5
+    assert {"block_points": 128, "num_warps": 8} in options and len(TritonFused.sweep_pairs) == 6
     assert {"tiles_per_program": 4} in options and {"tiles_per_program": 4, "max_registers": 128} in options
+    assert {"tiles_per_program": 4, "group_strips": False} in options  # strips grouped (the default) or apart
 
 
 def test_a_sweep_run_labels_its_rows_and_stores_its_config(tmp_path, capsys, demo_path):
