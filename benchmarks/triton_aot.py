@@ -136,9 +136,11 @@ def main(argv=None) -> int:
     return 0
 
 
-# Frames the estimate sums over: the demo bundle's layout and a 1080p source's (32-pixel patches sharing 4, the
-# layout of the bundle `make gpu-check` fits), both rendered at 1920x1080.
-FRAME_LAYOUTS = (("demo at 1920x1080", None), ("1080p source at 1920x1080", (1920, 1080, 32, 4)))
+# Frames the estimate sums over, all rendered at 1920x1080: the demo bundle's layout; a 1080p source's as training
+# chooses it (96-pixel patches sharing 4: the bundle `make gpu-check` fits); and one with 32-pixel patches (what
+# `--patch 32` gives, benchmarks/plan_cost.py's 1920x1080/32/4).
+FRAME_LAYOUTS = (("demo at 1920x1080", None), ("1080p fit (96 px patches)", (1920, 1080, 96, 4)),
+                 ("1080p, 32 px patches", (1920, 1080, 32, 4)))
 
 
 def program_cost(row: dict, owners: int, tiles: int, one_owner_body: int | None = None) -> int:
