@@ -3,7 +3,8 @@ memory and the instruction mix of each variant, read from the cubin (engines/bac
 ``compile_for`` and ``machine_code``).
 
 Triton carries its own LLVM and ptxas, so a kernel compiles for compute capability 9.0 (H100/H200) or 8.0
-(A100) on a CPU-only machine. That measures what the compiler made, not how fast it runs: registers decide
+(A100) on a CPU-only machine, as the JIT compiles a launch on torch's tensors (every pointer 16-byte aligned).
+That measures what the compiler made, not how fast it runs: registers decide
 how many warps fit on a multiprocessor (65536 registers each), a stack or local loads mean spills, HGMMA
 (Hopper) or HMMA (Ampere) counts mean the matmuls are on tensor cores, MUFU counts are the special-function
 instructions (exp2, sin, cos). The run time of each variant is for ``make gpu-check`` / ``actinr bench --sweep``.
@@ -28,6 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # then one change at a time.
 VARIANTS = [
     ("default: fp16, fast sin/cos, 64 px, 4 warps", {}),
+    # Compiled as Triton's JIT compiles a launch: every pointer known 16-byte aligned (torch's allocations are),
+    # so loads and stores vectorize. Without that (every count before the eleventh session of 2026-12-06):
+    ("default, pointers not known aligned", {"aligned": False}),
+    ("grouped, blend, pointers not known aligned", {"grouped": True, "blend": True, "aligned": False}),
     ("accurate sin/cos", {"fast": False}),
     ("fp32, IEEE products (64 px, 4 warps)", {"fp16": False, "ieee": True}),
     ("fp32, IEEE products, 16 px, 8 warps (its own)", {"fp16": False, "ieee": True, "block": 16, "num_warps": 8}),

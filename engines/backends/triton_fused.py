@@ -49,12 +49,13 @@ renders up to that many consecutive tiles with the same owners
 patch's first hidden and output layer into shared memory once for all of
 them, and a strip tile's blended sum waits for its second owner in a small
 fp32 buffer (``_Plan.partial``, 768 bytes a tile). Compiled for Hopper a
-tile after a program's first costs 30 % fewer instructions; summed over a
-1080p frame of the demo, 15-24 % fewer than one tile a program (static
-counts, benchmarks/triton_aot.py). Under Triton 3.6 the grouped kernel with
-the blend takes 168 registers (12 resident warps per SM instead of 16) unless
-capped (``max_registers=128``, ptxas's limit; 8 stack bytes, none in the tile
-loop). All three are sweep options until a GPU has timed them.
+tile after a program's first costs 21 % fewer instructions; summed over a
+1080p frame, 4-12 % fewer than one tile a program on the demo and 9-15 % on
+a 1080p fit (static counts, benchmarks/triton_aot.py). Under Triton 3.6 the
+grouped kernel with the blend takes 135 registers (12 resident warps per SM
+instead of 16) unless capped (``max_registers=128``, ptxas's limit; 8 stack
+bytes, none in the tile loop). All three are sweep options until a GPU has
+timed them.
 
 **Fast math** (``fast_math=True``, the default on CUDA): the Gabor activation's
 sin and cos are the GPU's approximate ones (one MUFU.SIN/COS instruction each)
@@ -62,8 +63,8 @@ and its exponential the bare ``ex2.approx.ftz`` (one MUFU.EX2; triton_kernel
 ``_exp2``) instead of libdevice's accurate sin and cos, whose range reduction
 keeps a stack array: compiled ahead of time for Hopper
 (benchmarks/triton_aot.py) the fp16 kernel has 127 registers, no stack and
-1224 instructions with it, and 174 registers, 32 stack bytes (spill traffic)
-and 6272 instructions without (Triton 3.9; 3.6, the GPU image's, compiles
+1040 instructions with it, and 167 registers, 32 stack bytes (spill traffic)
+and 6128 instructions without (Triton 3.9; 3.6, the GPU image's, compiles
 alike). Their error (about 1e-6 absolute at the arguments' scale) is far below
 an 8-bit step; the GPU tests check the pixels. The interpreter always takes
 the accurate ones.
@@ -90,7 +91,7 @@ from .base import Backend, require_cuda
 BLOCK_POINTS = 64  # output pixels per program (a tile); ``actinr bench --sweep`` times others
 NUM_WARPS = 4
 # Tiles per program: 1, a program per tile. More lets a program render that many tiles with the same owners with
-# their weights loaded into shared memory once (compiled for Hopper, 30 % fewer instructions per tile after the
+# their weights loaded into shared memory once (compiled for Hopper, 21 % fewer instructions per tile after the
 # first; benchmarks/triton_aot.py): a sweep option until a GPU has timed it.
 TILES_PER_PROGRAM = 1
 # fp32 with IEEE products runs its dots on the CUDA cores, whose operand fragments are larger: at 64-pixel

