@@ -301,8 +301,8 @@ def compile_for(arch: int = 90, num_warps: int = 4, *, hidden: int = 32, layers:
     tensors (without it the compiler cannot vectorize the weight loads: 72 two-byte loads a thread and tile in
     the default kernel instead of 9 of 16 bytes, 18 % more instructions; the counts before 2026-12-06's
     eleventh session were made so).
-    Needs Triton 3.6 or newer (3.2-3.3 have no ``ASTSource(constexprs=)``; 3.4-3.5 fail on the uint8 pointer
-    type here: whether their JIT build on a GPU does too is not known)."""
+    Works under Triton 3.2 (torch 2.6's; its own ``ASTSource`` form) and 3.6 or newer; 3.4-3.5 failed on the
+    uint8 pointer type here (whether their JIT build on a GPU does too is not known), 3.3 is not checked."""
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
@@ -320,9 +320,17 @@ def compile_for(arch: int = 90, num_warps: int = 4, *, hidden: int = 32, layers:
         _KERNELS[False] = fn
     # As Triton's JIT specializes a launch: every pointer argument 16-byte aligned (torch's allocations are; the
     # backend passes nothing else), so the compiler may vectorize their loads and stores.
-    aligned = {(fn.arg_names.index(name),): [["tt.divisibility", 16]]
-               for name, kind in signature.items() if kind.startswith("*")} if aligned else {}
-    source = ASTSource(fn=fn, signature=signature, constexprs=constants, attrs=aligned)
+    pointers = [fn.arg_names.index(name) for name, kind in signature.items() if kind.startswith("*")]
+    import inspect
+
+    if "constexprs" in inspect.signature(ASTSource).parameters:  # Triton >= 3.4
+        attrs = {(i,): [["tt.divisibility", 16]] for i in pointers} if aligned else {}
+        source = ASTSource(fn=fn, signature=signature, constexprs=constants, attrs=attrs)
+    else:  # Triton 3.2's form (its constants by name, its alignment as an AttrsDescriptor)
+        from triton.backends.compiler import AttrsDescriptor
+
+        attrs = AttrsDescriptor.from_hints({i: 16 for i in pointers} if aligned else {})
+        source = ASTSource(fn=fn, signature=signature, constants=constants, attrs=attrs)
     options = {"num_warps": num_warps, "enable_fp_fusion": True}
     if maxnreg is not None:
         options["maxnreg"] = maxnreg

@@ -481,8 +481,9 @@ def test_the_kernel_compiles_for_hopper_with_tensor_cores_and_no_spills():
 
     from actinr.engines.backends.triton_kernel import compile_for, machine_code
 
-    if triton_version(triton) < (3, 6):  # checked: 3.2-3.3 lack ASTSource(constexprs=), 3.4-3.5 its *u8 type
-        pytest.skip(f"compile_for (the ahead-of-time build) needs Triton 3.6 or newer; this is {triton.__version__}")
+    if (3, 3) <= triton_version(triton) < (3, 6):  # 3.4-3.5 fail on the *u8 type; 3.3 is not checked
+        pytest.skip(f"compile_for (the ahead-of-time build) works under Triton 3.2 and 3.6 or newer; this is "
+                    f"{triton.__version__}")
     for kw in ({}, {"blend": True, "layers": 2}, {"hidden": 16}):
         code = machine_code(compile_for(90, **kw))  # fp16, fast sin/cos, 64-pixel tiles, 4 warps
         ops = code["opcodes"]
@@ -499,10 +500,10 @@ def test_the_kernel_compiles_for_hopper_with_tensor_cores_and_no_spills():
     # Each exponential is one MUFU.EX2 (ex2.approx.ftz): no FSETP, which is how ptxas guards the plain
     # ex2.approx.f32 against a denormal result (a compare and two conditional multiplies: 96 a thread and tile).
     assert "FSETP" not in default["opcodes"] and "FSETP" not in grouped["opcodes"], default["opcodes"]
-    # Capped at 128 registers: no spill in the loop over the tiles (Triton 3.6 keeps three values a program on
-    # the stack, 16 bytes, reloaded once per owner; 3.9 none).
+    # Capped at 128 registers: no spill in the loop over the tiles (a program's few values go to the stack and
+    # come back once per owner: 16 bytes under Triton 3.6, 40 under 3.2, none under 3.9).
     capped = machine_code(compile_for(90, grouped=True, maxnreg=128))
-    assert capped["registers"] <= 128 and capped["stack_bytes"] <= 16 and capped["loop_spills"][0] == 0, capped
+    assert capped["registers"] <= 128 and capped["stack_bytes"] <= 64 and capped["loop_spills"][0] == 0, capped
     accurate = machine_code(compile_for(90, fast=False))
     assert accurate["instructions"] > machine_code(compile_for(90))["instructions"]  # libdevice's sin/cos
     from actinr.engines.backends.triton_fused import IEEE_BLOCK_POINTS, IEEE_NUM_WARPS
@@ -511,6 +512,6 @@ def test_the_kernel_compiles_for_hopper_with_tensor_cores_and_no_spills():
     assert "HGMMA" not in ieee["opcodes"] and ieee["opcodes"].get("FFMA", 0) > 500  # fp32 products on CUDA cores
     assert ieee["stack_bytes"] == 0 and ieee["opcodes"].get("LDL", 0) == 0, ieee  # its own tile: no spills
     spilled = machine_code(compile_for(90, fp16=False, ieee=True))  # the fp16 tile (64 px, 4 warps) spills it
-    assert spilled["stack_bytes"] > 1000 and spilled["opcodes"].get("LDL", 0) > 100, spilled
+    assert spilled["stack_bytes"] > 500 and spilled["opcodes"].get("LDL", 0) > 100, spilled  # 904 B (3.2) to 6 kB
     ampere = machine_code(compile_for(80))
     assert ampere["opcodes"].get("HMMA", 0) > 0 and "HGMMA" not in ampere["opcodes"]  # mma.sync on an A100
