@@ -33,6 +33,11 @@ VARIANTS = [
     # so loads and stores vectorize. Without that (every count before the eleventh session of 2026-12-06):
     ("default, pointers not known aligned", {"aligned": False}),
     ("grouped, blend, pointers not known aligned", {"grouped": True, "blend": True, "aligned": False}),
+    # A hidden layer as eight products of H x H blocks (the default under Triton before 3.6), not one of K = 2H,
+    # N = 4H split into its blocks:
+    ("eight products a hidden layer", {"wide": False}),
+    ("grouped, eight products a hidden layer", {"grouped": True, "wide": False}),
+    ("one product a hidden layer", {"wide": True}),
     ("accurate sin/cos", {"fast": False}),
     ("fp32, IEEE products (64 px, 4 warps)", {"fp16": False, "ieee": True}),
     ("fp32, IEEE products, 16 px, 8 warps (its own)", {"fp16": False, "ieee": True, "block": 16, "num_warps": 8}),

@@ -29,9 +29,11 @@ through the per-pixel grid) and 20 bytes per pixel on the demo (52 with four
 owner slots for every pixel); the kernel reads its points contiguously, as
 before (docs/measurements.md "The fused Triton kernel").
 
-**Weights** (:meth:`TritonFused.load_gop`) are laid out per patch in ``H x H``
-blocks, ``H`` the hidden width rounded up to a power of two of at least 16
-(tl.dot's smallest), padded with zeros; a padded unit computes ``psi = 1`` and
+**Weights** (:meth:`TritonFused.load_gop`) are laid out per patch as the
+kernel's products read them (a hidden layer (2H, 4H), rows of Re z and Im z
+interleaved unit by unit, columns in blocks of H; the output layer two
+(H, 16) blocks), ``H`` the hidden width rounded up to a power of two of at
+least 16 (tl.dot's smallest), padded with zeros; a padded unit computes ``psi = 1`` and
 meets zero weights, so padding changes no pixel. fp16 keeps the hidden and
 output weights in fp16 (tensor cores, fp32 accumulation); layer 1, biases and
 every Gabor argument stay fp32, as in the other backends' fp16 paths.
@@ -49,22 +51,30 @@ renders up to that many consecutive tiles with the same owners
 patch's first hidden and output layer into shared memory once for all of
 them, and a strip tile's blended sum waits for its second owner in a small
 fp32 buffer (``_Plan.partial``, 768 bytes a tile). Compiled for Hopper a
-tile after a program's first costs 21 % fewer instructions; summed over a
-1080p frame, 4-12 % fewer than one tile a program on the demo and 9-15 % on
-a 1080p fit (static counts, benchmarks/triton_aot.py). Under Triton 3.6 the
-grouped kernel with the blend takes 135 registers (12 resident warps per SM
-instead of 16) unless capped (``max_registers=128``, ptxas's limit; 8 stack
-bytes, none in the tile loop). All three are sweep options until a GPU has
-timed them.
+tile after a program's first costs 22 % fewer instructions; summed over a
+1080p frame, 7-13 % fewer than one tile a program on the demo and 10-17 % on
+a 1080p fit (static counts, benchmarks/triton_aot.py), with 126-128
+registers (16 resident warps per SM) under Triton 3.6 and 3.9. The weights
+are held only with one product a hidden layer (``wide_products``, below).
+All of it is a sweep option until a GPU has timed it, as is a register cap
+(``max_registers``, ptxas's limit).
+
+**One product a hidden layer** (``wide_products``, by default where the
+Triton in use compiles it well: 3.6 and newer): a complex hidden layer is one
+``tl.dot`` of the interleaved ``[Re z, Im z]`` (K = 2H) and the whole
+(2H, 4H) matrix, whose output a reshape and two ``tl.split`` take apart into
+Re u, Im u, Re v, Im v in registers; 952 instructions a one-tile program
+against 1040 as eight H x H products (Triton 3.9; benchmarks/triton_aot.py),
+which older Triton and IEEE fp32 keep.
 
 **Fast math** (``fast_math=True``, the default on CUDA): the Gabor activation's
 sin and cos are the GPU's approximate ones (one MUFU.SIN/COS instruction each)
 and its exponential the bare ``ex2.approx.ftz`` (one MUFU.EX2; triton_kernel
 ``_exp2``) instead of libdevice's accurate sin and cos, whose range reduction
 keeps a stack array: compiled ahead of time for Hopper
-(benchmarks/triton_aot.py) the fp16 kernel has 127 registers, no stack and
-1040 instructions with it, and 167 registers, 32 stack bytes (spill traffic)
-and 6128 instructions without (Triton 3.9; 3.6, the GPU image's, compiles
+(benchmarks/triton_aot.py) the fp16 kernel has 128 registers, no stack and
+952 instructions with it, and 166 registers, 32 stack bytes (spill traffic)
+and 6040 instructions without (Triton 3.9; 3.6, the GPU image's, compiles
 alike). Their error (about 1e-6 absolute at the arguments' scale) is far below
 an 8-bit step; the GPU tests check the pixels. The interpreter always takes
 the accurate ones.
@@ -352,7 +362,7 @@ class TritonFused(Backend):
 
     def __init__(self, *args, block_points: int | None = None, num_warps: int | None = None, tf32: bool = False,
                  fast_math: bool = True, tiles_per_program: int = TILES_PER_PROGRAM, group_strips: bool = True,
-                 max_registers: int | None = None, **kwargs):
+                 max_registers: int | None = None, wide_products: bool | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         ieee = self.precision == "fp32" and not tf32  # default tile and warps by the products' unit (see above)
         if block_points is None:
@@ -373,6 +383,9 @@ class TritonFused(Backend):
         from . import triton_kernel
 
         self._kernel = triton_kernel.kernel()
+        # A hidden layer as one product of K = 2H, N = 4H (None: where the Triton in use compiles it well, 3.6+),
+        # else as eight of H x H blocks (triton_kernel.wide_products).
+        self.wide = triton_kernel.wide_products(triton_kernel.triton) if wide_products is None else bool(wide_products)
         self.block, self.num_warps, self.tf32 = int(block_points), int(num_warps), bool(tf32)
         # The GPU's approximate sin/cos (MUFU.SIN/COS); the interpreter has only the accurate ones.
         self.fast_math = bool(fast_math) and self.device.type == "cuda" and not interpreting()
@@ -425,19 +438,21 @@ class TritonFused(Backend):
         return views
 
     def load_gop(self, weights: list[np.ndarray]) -> tuple[torch.Tensor, ...]:
-        """Stored realified weights -> the kernel's padded blocks: w1 (P, 2, 2, H) fp32 [x|y][u|v];
-        hidden (P, L, 2, 4, H, H) [Re z|Im z][Re u|Im u|Re v|Im v]; output (P, 2, H, OUT)."""
+        """Stored realified weights -> the kernel's padded layouts: w1 (P, 2, 2, H) fp32 [x|y][u|v]; hidden
+        (P, L, 2H, 4H), row ``2k + s`` the input unit k's real (s = 0) or imaginary part, columns
+        [Re u | Im u | Re v | Im v] in blocks of H; output (P, 2, H, OUT) [Re z|Im z]."""
         p, h, hp, n_layers = self.patches, self.h, self.hp, self.layers
         w = [np.asarray(x, dtype=np.float32) for x in weights]
         w1 = np.zeros((p, 2, 2, hp), np.float32)
         w1[..., :h] = w[0].reshape(p, 2, 2, h)
-        wh = np.zeros((p, max(n_layers, 1), 2, 4, hp, hp), np.float32)
+        wh = np.zeros((p, max(n_layers, 1), hp, 2, 4, hp), np.float32)
         for layer in range(n_layers):
-            blocks = w[1 + layer].reshape(p, 2, h, 4, h).transpose(0, 1, 3, 2, 4)  # (P, row, column, k, j)
-            wh[:, layer, :, :, :h, :h] = blocks
+            stored = w[1 + layer].reshape(p, 2, h, 4, h)  # (P, row block s, k, column block, j)
+            wh[:, layer, :h, :, :, :h] = stored.transpose(0, 2, 1, 3, 4)
         wo = np.zeros((p, 2, hp, OUT), np.float32)
         wo[:, :, :h, :3] = w[-1].reshape(p, 2, h, 3)
         dev = self.device
+        wh = wh.reshape(p, max(n_layers, 1), 2 * hp, 4 * hp)
         return (torch.from_numpy(w1).to(dev), torch.from_numpy(wh).to(dev, self.dot),
                 torch.from_numpy(wo).to(dev, self.dot))
 
@@ -482,7 +497,7 @@ class TritonFused(Backend):
             *self._scalars,
             H=self.hp, LAYERS=self.layers, BLOCK=self.block, BSTRIDE=self.bias_stride, BLEND=plan.blend,
             DOT=triton_dtype(self.dot), IEEE=self.dot == torch.float32 and not self.tf32, FAST=self.fast_math,
-            GROUPED=self.tiles_per_program > 1, STRIPS=self.group_strips, num_warps=self.num_warps,
+            GROUPED=self.tiles_per_program > 1, STRIPS=self.group_strips, WIDE=self.wide, num_warps=self.num_warps,
             enable_fp_fusion=True,  # FMA contraction (said: Triton 3.9 warns otherwise)
             **self.launch_options)
         return image if self.cuda else image.numpy()

@@ -28,10 +28,12 @@ either way, so are its pixels.
 Per owner and layer the kernel follows engines/patch_mlp.py: layer 1 (K = 2)
 as fp32 multiply-adds; every Gabor argument, envelope, bias and accumulator in
 fp32; the hidden and output matmuls on ``tl.dot`` with inputs in ``DOT`` (fp32
-with IEEE products, or fp16) and fp32 accumulation. A complex hidden layer is
-eight ``H x H`` blocks (rows: Re z, Im z; columns: Re u, Im u, Re v, Im v), so
-no register tensor is ever sliced; the output layer's 3 columns are padded to
-``OUT`` = 16, the smallest ``tl.dot`` width.
+with IEEE products, or fp16) and fp32 accumulation. A complex hidden layer's
+(2H, 4H) matrix has the rows of Re z and Im z interleaved unit by unit and
+the columns Re u, Im u, Re v, Im v in blocks of H: with ``WIDE`` it is one
+product whose output is split into the four blocks in registers, else eight
+products of its H x H blocks (``_block_products``); the output layer's 3
+columns are padded to ``OUT`` = 16, the smallest ``tl.dot`` width.
 
 ``kernel()`` hands out the jitted function. It is made on first use, not at
 import, because Triton decides at decoration time whether a function runs
@@ -60,22 +62,27 @@ OUT = tl.constexpr(16)  # output columns (RGB padded to tl.dot's smallest N)
 OWNERS = tl.constexpr(4)  # owner slots per tile (bilinear blend: at most 2 x 2 patches)
 
 
-def _owner_rgb(x, y, p, b, w1_ptr, wh_ptr, wo_ptr, h0, h1, h2, h3, h4, h5, h6, h7, o0, o1, w0, w0e, s0e,
-               H: tl.constexpr, LAYERS: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr, FAST: tl.constexpr,
-               HELD: tl.constexpr):
+def _owner_rgb(x, y, p, b, w1_ptr, wh_ptr, wo_ptr, hw, o0, o1, w0, w0e, s0e,
+               H: tl.constexpr, LAYERS: tl.constexpr, BLOCK: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr,
+               FAST: tl.constexpr, HELD: tl.constexpr, WIDE: tl.constexpr):
     """One owner patch ``p``'s MLP at a tile's points ``x, y`` (BLOCK,) -> RGB (BLOCK, OUT) in fp32, 0..1, not
-    yet weighted by the blend. ``b`` points at the patch's biases. ``HELD``: the first hidden layer's blocks
-    ``h0 .. h7`` and the output layer's ``o0, o1`` are given (loaded once for several tiles); else (the callers
-    pass 0s) they are loaded here. The envelopes are powers of 2 (``_exp2``): ``w0e`` and ``s0e`` are ``w0`` and
-    ``s0^2`` times log2(e). Unlike engines/patch_mlp.py the exponents are not clamped at ``MIN_EXPONENT``: the
-    clamp keeps training's float32 out of denormals, and it changes an envelope only where it is below
-    exp(-30) = 9e-14 (a unit's output of at most that much against the 1/255 of a level; on the GPU the
-    flush-to-zero exponential gives 0 below 2^-126)."""
+    yet weighted by the blend. ``b`` points at the patch's biases. ``HELD``: the first hidden layer's matrix
+    ``hw`` (2H, 4H) and the output layer's blocks ``o0, o1`` (H, OUT) are given (loaded once for several tiles);
+    else (the callers pass 0s) they are loaded here. The envelopes are powers of 2 (``_exp2``): ``w0e`` and ``s0e`` are
+    ``w0`` and ``s0^2`` times log2(e). Unlike engines/patch_mlp.py the exponents are not clamped at
+    ``MIN_EXPONENT``: the clamp keeps training's float32 out of denormals, and it changes an envelope only where
+    it is below exp(-30) = 9e-14 (a unit's output of at most that much against the 1/255 of a level; on the GPU
+    the flush-to-zero exponential gives 0 below 2^-126).
+
+    A complex layer is one product: its input ``[Re z, Im z]`` interleaved unit by unit (``tl.join``: row
+    ``2k + s`` of the weights, s = 0 for Re z_k, 1 for Im z_k), its output ``[Re u | Im u | Re v | Im v]`` in
+    blocks of H columns, split back into the four (``tl.split``; in the tensor cores' accumulator layout a
+    thread holds its columns of all four blocks, so the split moves no data)."""
     j = tl.arange(0, H)
     k = tl.arange(0, H)
     c = tl.arange(0, OUT)
-    block = k[:, None] * H + j[None, :]  # one H x H weight block
-    out_block = k[:, None] * OUT + c[None, :]
+    rows = tl.arange(0, 2 * H)
+    cols = tl.arange(0, 4 * H)
     w1 = w1_ptr + p * (4 * H)  # [coordinate x|y][branch u|v][H]
     # x w + (y w + b): two fused multiply-adds (bias last took a multiply and two adds)
     u = x[:, None] * tl.load(w1 + j)[None, :] + (y[:, None] * tl.load(w1 + 2 * H + j)[None, :]
@@ -90,34 +97,22 @@ def _owner_rgb(x, y, p, b, w1_ptr, wh_ptr, wo_ptr, h0, h1, h2, h3, h4, h5, h6, h
         zr = env * tl.cos(w0 * u)
         zi = env * tl.sin(w0 * u)
     for layer in tl.static_range(LAYERS):
-        w = wh_ptr + (p * LAYERS + layer) * (8 * H * H)  # [row block Re z|Im z][column block][H][H]
+        w = wh_ptr + (p * LAYERS + layer) * (8 * H * H)  # (2H, 4H): rows 2k + s, columns [ur|ui|vr|vi] blocks
         bl = b + 2 * H + layer * (4 * H)
-        a = zr.to(DOT)
-        q = zi.to(DOT)
         # The biases are the products' first accumulators (as torch.baddbmm): no adds after them.
-        ur = tl.broadcast_to(tl.load(bl + j)[None, :], zr.shape)
-        ui = tl.broadcast_to(tl.load(bl + H + j)[None, :], zr.shape)
-        vr = tl.broadcast_to(tl.load(bl + 2 * H + j)[None, :], zr.shape)
-        vi = tl.broadcast_to(tl.load(bl + 3 * H + j)[None, :], zr.shape)
-        if HELD and layer == 0:
-            ur = tl.dot(q, h4, tl.dot(a, h0, ur))
-            ui = tl.dot(q, h5, tl.dot(a, h1, ui))
-            vr = tl.dot(q, h6, tl.dot(a, h2, vr))
-            vi = tl.dot(q, h7, tl.dot(a, h3, vi))
-        elif IEEE:
-            ur = tl.dot(a, tl.load(w + block), ur, input_precision="ieee")
-            ur = tl.dot(q, tl.load(w + 4 * H * H + block), ur, input_precision="ieee")
-            ui = tl.dot(a, tl.load(w + H * H + block), ui, input_precision="ieee")
-            ui = tl.dot(q, tl.load(w + 5 * H * H + block), ui, input_precision="ieee")
-            vr = tl.dot(a, tl.load(w + 2 * H * H + block), vr, input_precision="ieee")
-            vr = tl.dot(q, tl.load(w + 6 * H * H + block), vr, input_precision="ieee")
-            vi = tl.dot(a, tl.load(w + 3 * H * H + block), vi, input_precision="ieee")
-            vi = tl.dot(q, tl.load(w + 7 * H * H + block), vi, input_precision="ieee")
+        if IEEE or not WIDE:  # eight products of K = H, each an H x H block of the layer's matrix
+            ur, ui, vr, vi = _block_products(zr.to(DOT), zi.to(DOT), w, bl, H, BLOCK, IEEE)
         else:
-            ur = tl.dot(q, tl.load(w + 4 * H * H + block), tl.dot(a, tl.load(w + block), ur))
-            ui = tl.dot(q, tl.load(w + 5 * H * H + block), tl.dot(a, tl.load(w + H * H + block), ui))
-            vr = tl.dot(q, tl.load(w + 6 * H * H + block), tl.dot(a, tl.load(w + 2 * H * H + block), vr))
-            vi = tl.dot(q, tl.load(w + 7 * H * H + block), tl.dot(a, tl.load(w + 3 * H * H + block), vi))
+            z = tl.reshape(tl.join(zr.to(DOT), zi.to(DOT)), (BLOCK, 2 * H))
+            if HELD and layer == 0:
+                weight = hw
+            else:
+                weight = tl.load(w + rows[:, None] * (4 * H) + cols[None, :])
+            out = tl.dot(z, weight, tl.broadcast_to(tl.load(bl + cols)[None, :], (BLOCK, 4 * H)))
+            out = tl.reshape(tl.permute(tl.reshape(out, (BLOCK, 4, H)), (0, 2, 1)), (BLOCK, H, 2, 2))
+            real, imag = tl.split(out)  # [.., v, r|i]: the blocks' order ur, ui, vr, vi
+            ur, vr = tl.split(real)
+            ui, vi = tl.split(imag)
         env = _exp2(-w0e * ui - s0e * (ur * ur + ui * ui + vr * vr + vi * vi), FAST)
         if FAST:
             zr = env * libdevice.fast_cosf(w0 * ur)
@@ -126,7 +121,10 @@ def _owner_rgb(x, y, p, b, w1_ptr, wh_ptr, wo_ptr, h0, h1, h2, h3, h4, h5, h6, h
             zr = env * tl.cos(w0 * ur)
             zi = env * tl.sin(w0 * ur)
     wo = wo_ptr + p * (2 * H * OUT)  # [row block Re z|Im z][H][OUT]
-    rgb = tl.broadcast_to(tl.load(b + 2 * H + LAYERS * 4 * H + c)[None, :], (zr.shape[0], OUT))
+    out_block = k[:, None] * OUT + c[None, :]
+    rgb = tl.broadcast_to(tl.load(b + 2 * H + LAYERS * 4 * H + c)[None, :], (BLOCK, OUT))
+    # Two products of K = H (one of K = 2H over the interleaved input took 56 more instructions and, loaded
+    # before the hidden layer's, 145 registers: benchmarks/triton_aot.py).
     if HELD:
         rgb = tl.dot(zi.to(DOT), o1, tl.dot(zr.to(DOT), o0, rgb))
     elif IEEE:
@@ -135,6 +133,33 @@ def _owner_rgb(x, y, p, b, w1_ptr, wh_ptr, wo_ptr, h0, h1, h2, h3, h4, h5, h6, h
     else:
         rgb = tl.dot(zi.to(DOT), tl.load(wo + H * OUT + out_block), tl.dot(zr.to(DOT), tl.load(wo + out_block), rgb))
     return rgb
+
+
+def _block_products(a, q, w, bl, H: tl.constexpr, BLOCK: tl.constexpr, IEEE: tl.constexpr):
+    """A complex layer as eight products of K = H (Re z and Im z times each column block of the (2H, 4H) matrix at
+    ``w``, rows ``2k + s``), the biases at ``bl`` the first accumulators: -> ur, ui, vr, vi (BLOCK, H). IEEE fp32
+    on the CUDA cores, and the tensor-core path without ``WIDE``."""
+    j = tl.arange(0, H)
+    k = tl.arange(0, H)
+    re = w + (2 * k[:, None]) * (4 * H) + j[None, :]  # the Re z rows of column block 0; Im z's are the next rows
+    ur = tl.broadcast_to(tl.load(bl + j)[None, :], (BLOCK, H))
+    ui = tl.broadcast_to(tl.load(bl + H + j)[None, :], (BLOCK, H))
+    vr = tl.broadcast_to(tl.load(bl + 2 * H + j)[None, :], (BLOCK, H))
+    vi = tl.broadcast_to(tl.load(bl + 3 * H + j)[None, :], (BLOCK, H))
+    if IEEE:
+        ur = tl.dot(q, tl.load(re + 4 * H), tl.dot(a, tl.load(re), ur, input_precision="ieee"), input_precision="ieee")
+        ui = tl.dot(q, tl.load(re + 5 * H), tl.dot(a, tl.load(re + H), ui, input_precision="ieee"),
+                    input_precision="ieee")
+        vr = tl.dot(q, tl.load(re + 6 * H), tl.dot(a, tl.load(re + 2 * H), vr, input_precision="ieee"),
+                    input_precision="ieee")
+        vi = tl.dot(q, tl.load(re + 7 * H), tl.dot(a, tl.load(re + 3 * H), vi, input_precision="ieee"),
+                    input_precision="ieee")
+    else:
+        ur = tl.dot(q, tl.load(re + 4 * H), tl.dot(a, tl.load(re), ur))
+        ui = tl.dot(q, tl.load(re + 5 * H), tl.dot(a, tl.load(re + H), ui))
+        vr = tl.dot(q, tl.load(re + 6 * H), tl.dot(a, tl.load(re + 2 * H), vr))
+        vi = tl.dot(q, tl.load(re + 7 * H), tl.dot(a, tl.load(re + 3 * H), vi))
+    return ur, ui, vr, vi
 
 
 def _exp2(x, FAST: tl.constexpr):
@@ -165,7 +190,7 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, 
             bias_ptr, image_ptr, w0, w0e, s0e,
             H: tl.constexpr, LAYERS: tl.constexpr, BLOCK: tl.constexpr, BSTRIDE: tl.constexpr,
             BLEND: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr, FAST: tl.constexpr, GROUPED: tl.constexpr,
-            STRIPS: tl.constexpr):
+            STRIPS: tl.constexpr, WIDE: tl.constexpr):
     prog = tl.program_id(0)
     offs = tl.arange(0, BLOCK)
     # While loops, not range(owners): Triton 3.6's interpreter (the GPU image's version) cannot turn a loaded
@@ -181,29 +206,20 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, 
         first = tl.load(program_ptr + 2 * prog)
         count = tl.load(program_ptr + 2 * prog + 1)
         owners = tl.load(tile_ptr + 2 * first + 1)
-        j = tl.arange(0, H)
-        k = tl.arange(0, H)
         c = tl.arange(0, OUT)
-        block = k[:, None] * H + j[None, :]
-        out_block = k[:, None] * OUT + c[None, :]
+        rows = tl.arange(0, 2 * H)
+        cols = tl.arange(0, 4 * H)
+        out_block = tl.arange(0, H)[:, None] * OUT + c[None, :]
         rgb_only = (c < 3)[None, :]
         acc = tl.full((BLOCK, OUT), 0.0, tl.float32)  # without STRIPS: a tile of several owners, in registers
         e = prog * 0
         while e < owners:
             p = tl.load(owner_ptr + first * OWNERS + e)
-            if IEEE:  # loaded per tile by _owner_rgb
-                h0, h1, h2, h3, h4, h5, h6, h7, o0, o1 = 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+            if IEEE or not WIDE:  # loaded per tile by _owner_rgb
+                hw, o0, o1 = 0, 0, 0
             else:
-                w = wh_ptr + p * LAYERS * (8 * H * H)
+                hw = tl.load(wh_ptr + p * LAYERS * (8 * H * H) + rows[:, None] * (4 * H) + cols[None, :])
                 wo = wo_ptr + p * (2 * H * OUT)
-                h0 = tl.load(w + block)
-                h1 = tl.load(w + H * H + block)
-                h2 = tl.load(w + 2 * H * H + block)
-                h3 = tl.load(w + 3 * H * H + block)
-                h4 = tl.load(w + 4 * H * H + block)
-                h5 = tl.load(w + 5 * H * H + block)
-                h6 = tl.load(w + 6 * H * H + block)
-                h7 = tl.load(w + 7 * H * H + block)
                 o0 = tl.load(wo + out_block)
                 o1 = tl.load(wo + H * OUT + out_block)
             if BLEND and STRIPS:
@@ -213,9 +229,8 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, 
                 slot = tl.load(tile_ptr + 2 * (first + t)) + e  # the tile's first owner slot, plus this owner's
                 x = tl.load(coord_ptr + slot * (2 * BLOCK) + offs)
                 y = tl.load(coord_ptr + slot * (2 * BLOCK) + BLOCK + offs)
-                rgb = _owner_rgb(x, y, p, bias_ptr + p * BSTRIDE, w1_ptr, wh_ptr, wo_ptr,
-                                 h0, h1, h2, h3, h4, h5, h6, h7, o0, o1, w0, w0e, s0e, H, LAYERS, DOT, IEEE, FAST,
-                                 not IEEE)
+                rgb = _owner_rgb(x, y, p, bias_ptr + p * BSTRIDE, w1_ptr, wh_ptr, wo_ptr, hw, o0, o1, w0, w0e,
+                                 s0e, H, LAYERS, BLOCK, DOT, IEEE, FAST, WIDE and not IEEE, WIDE)
                 if BLEND and STRIPS:
                     rgb *= tl.load(weight_ptr + slot * BLOCK + offs)[:, None]
                     partial = partial_ptr + (first + t) * (3 * BLOCK) + offs[:, None] * 3 + c[None, :]
@@ -244,8 +259,8 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, 
             p = tl.load(owner_ptr + prog * OWNERS + e)
             x = tl.load(coord_ptr + (base + e) * (2 * BLOCK) + offs)
             y = tl.load(coord_ptr + (base + e) * (2 * BLOCK) + BLOCK + offs)
-            rgb = _owner_rgb(x, y, p, bias_ptr + p * BSTRIDE, w1_ptr, wh_ptr, wo_ptr,
-                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, w0, w0e, s0e, H, LAYERS, DOT, IEEE, FAST, False)
+            rgb = _owner_rgb(x, y, p, bias_ptr + p * BSTRIDE, w1_ptr, wh_ptr, wo_ptr, 0, 0, 0, w0, w0e, s0e,
+                             H, LAYERS, BLOCK, DOT, IEEE, FAST, False, WIDE)
             if BLEND:
                 rgb *= tl.load(weight_ptr + (base + e) * BLOCK + offs)[:, None]
             acc += rgb
@@ -254,6 +269,15 @@ def _decode(coord_ptr, weight_ptr, pixel_ptr, tile_ptr, owner_ptr, program_ptr, 
 
 
 _KERNELS: dict[bool, object] = {}
+
+
+def wide_products(triton_module) -> bool:
+    """Whether the kernel takes a hidden layer as one product (``WIDE``) under this Triton: 3.6 and newer keep the
+    split of its output in registers (one-tile program: 952 instructions against 1040, 128 registers, Hopper);
+    3.2 does not (154 registers, 1568 against 1104 instructions), and 3.3-3.5 are not checked."""
+    from .triton_fused import triton_version
+
+    return triton_version(triton_module) >= (3, 6)
 
 
 def _jit_all(interpret: bool = False):
@@ -270,8 +294,9 @@ def _jit_all(interpret: bool = False):
         clone.__module__, clone.__qualname__, clone.__doc__ = fn.__module__, fn.__qualname__, fn.__doc__
         return triton.jit(clone) if jit else clone
 
-    scope["_owner_rgb"], scope["_store_tile"], scope["_exp2"] = (copy(f, not interpret)
-                                                                 for f in (_owner_rgb, _store_tile, _exp2))
+    helpers = (_owner_rgb, _block_products, _store_tile, _exp2)
+    for f in helpers:
+        scope[f.__name__] = copy(f, not interpret)
     return copy(_decode)
 
 
@@ -290,7 +315,7 @@ def kernel():
 
 def compile_for(arch: int = 90, num_warps: int = 4, *, hidden: int = 32, layers: int = 1, block: int = 64,
                 blend: bool = False, fp16: bool = True, ieee: bool = False, fast: bool = True, grouped: bool = False,
-                strips: bool = True, maxnreg: int | None = None, aligned: bool = True):
+                strips: bool = True, maxnreg: int | None = None, aligned: bool = True, wide: bool | None = None):
     """Compile the kernel ahead of time for CUDA compute capability ``arch`` (90: Hopper) without a GPU:
     Triton's own LLVM and ptxas make the PTX and the cubin, so registers, spills, shared memory and the
     machine code (tensor-core and special-function instructions) can be read on any machine
@@ -313,11 +338,19 @@ def compile_for(arch: int = 90, num_warps: int = 4, *, hidden: int = 32, layers:
                  "w0e": "fp32", "s0e": "fp32"}
     constants = {"H": hidden, "LAYERS": layers, "BLOCK": block, "BSTRIDE": 2 * hidden + 4 * hidden * layers + 16,
                  "BLEND": blend, "DOT": tl.float16 if fp16 else tl.float32, "IEEE": ieee, "FAST": fast,
-                 "GROUPED": grouped, "STRIPS": strips}
+                 "GROUPED": grouped, "STRIPS": strips, "WIDE": wide_products(triton) if wide is None else wide}
     signature.update({name: "constexpr" for name in constants})
-    fn = _KERNELS.get(False) or _jit_all()
-    if isinstance(fn, triton.runtime.JITFunction):
-        _KERNELS[False] = fn
+    fn = _KERNELS.get(False)
+    if fn is None:
+        # Compiled, whatever the process's TRITON_INTERPRET says: Triton 3.2's jit reads it when it decorates.
+        saved = os.environ.pop("TRITON_INTERPRET", None)
+        try:
+            fn = _jit_all()
+        finally:
+            if saved is not None:
+                os.environ["TRITON_INTERPRET"] = saved
+        if isinstance(fn, triton.runtime.JITFunction):
+            _KERNELS[False] = fn
     # As Triton's JIT specializes a launch: every pointer argument 16-byte aligned (torch's allocations are; the
     # backend passes nothing else), so the compiler may vectorize their loads and stores.
     pointers = [fn.arg_names.index(name) for name, kind in signature.items() if kind.startswith("*")]

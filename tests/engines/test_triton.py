@@ -350,6 +350,34 @@ def test_fp16_within_the_measured_tolerance(device, carphone_bundle, monkeypatch
 
 @needs_triton
 @pytest.mark.parametrize("device", DEVICES)
+def test_a_hidden_layer_as_one_product_or_eight(device, carphone_bundle, overlap_bundle, monkeypatch):
+    """``wide_products``: a complex hidden layer as one product over the interleaved [Re z, Im z] whose output is
+    split into its four blocks (Triton 3.6 and newer), or as eight products of H x H blocks (older Triton): both
+    read the same weight layout and give the reference's pixels; fp32 (IEEE: always the eight) and fp16, the
+    overlap bundle's two hidden layers of width 8 padded to 16 as well."""
+    import triton
+
+    from actinr.engines.backends.triton_kernel import wide_products
+
+    assert wide_products(triton) == (triton_version(triton) >= (3, 6))
+    for path, precision, (f, size) in ((carphone_bundle, "fp16", (1.37, (64, 48))),
+                                       (overlap_bundle, "fp16", (0.5, (64, 48))),
+                                       (overlap_bundle, "fp32", (0.5, (48, 36)))):
+        images = []
+        for wide in (True, False):
+            dec = open_triton(path, device, monkeypatch, precision=precision, wide_products=wide)
+            assert dec.backend.wide is wide
+            t = f / dec.info.fps
+            g, _ = dec.locate(t)
+            images.append(dec.render(t, size, gop=g))
+            frac, worst = lsb(images[-1], reference(dec, t, size, None, g))
+            assert frac <= 0.001 and worst <= (1 if precision == "fp32" else 2), (path.name, precision, wide, frac)
+        a, b = (x.cpu().numpy() if torch.is_tensor(x) else x for x in images)
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 1, (path.name, precision)
+
+
+@needs_triton
+@pytest.mark.parametrize("device", DEVICES)
 def test_overlap_padding_and_two_layers(device, overlap_bundle, monkeypatch):
     """Overlapping windows (pixels blended from 2 or 4 patches in registers), hidden width 8 padded to 16,
     two hidden layers; tiles of 32 and 64 pixels; fp32 and fp16."""
