@@ -74,10 +74,11 @@ def _owner_rgb(x, y, p, b, w1_ptr, wh_ptr, wo_ptr, hw, o0, o1, w0, w0e, s0e,
     it is below exp(-30) = 9e-14 (a unit's output of at most that much against the 1/255 of a level; on the GPU
     the flush-to-zero exponential gives 0 below 2^-126).
 
-    A complex layer is one product: its input ``[Re z, Im z]`` interleaved unit by unit (``tl.join``: row
-    ``2k + s`` of the weights, s = 0 for Re z_k, 1 for Im z_k), its output ``[Re u | Im u | Re v | Im v]`` in
-    blocks of H columns, split back into the four (``tl.split``; in the tensor cores' accumulator layout a
-    thread holds its columns of all four blocks, so the split moves no data)."""
+    With ``WIDE`` a complex layer is one product: its input ``[Re z, Im z]`` interleaved unit by unit
+    (``tl.join``: row ``2k + s`` of the weights, s = 0 for Re z_k, 1 for Im z_k), its output
+    ``[Re u | Im u | Re v | Im v]`` in blocks of H columns, split back into the four (``tl.split``; in the
+    tensor cores' accumulator layout a thread holds its columns of all four blocks, so the split moves no data).
+    Without, or with IEEE products, eight products of H x H blocks (``_block_products``)."""
     j = tl.arange(0, H)
     k = tl.arange(0, H)
     c = tl.arange(0, OUT)
@@ -274,7 +275,7 @@ _KERNELS: dict[bool, object] = {}
 def wide_products(triton_module) -> bool:
     """Whether the kernel takes a hidden layer as one product (``WIDE``) under this Triton: 3.6 and newer keep the
     split of its output in registers (one-tile program: 952 instructions against 1040, 128 registers, Hopper);
-    3.2 does not (154 registers, 1568 against 1104 instructions), and 3.3-3.5 are not checked."""
+    3.2 does not (153 registers, 1560 against 1096 instructions), and 3.3-3.5 are not checked."""
     from .triton_fused import triton_version
 
     return triton_version(triton_module) >= (3, 6)
