@@ -101,7 +101,7 @@ from .base import Backend, require_cuda
 BLOCK_POINTS = 64  # output pixels per program (a tile); ``actinr bench --sweep`` times others
 NUM_WARPS = 4
 # Tiles per program: 1, a program per tile. More lets a program render that many tiles with the same owners with
-# their weights loaded into shared memory once (compiled for Hopper, 21 % fewer instructions per tile after the
+# their weights loaded into shared memory once (compiled for Hopper, 22 % fewer instructions per tile after the
 # first; benchmarks/triton_aot.py): a sweep option until a GPU has timed it.
 TILES_PER_PROGRAM = 1
 # fp32 with IEEE products runs its dots on the CUDA cores, whose operand fragments are larger: at 64-pixel
