@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from actinr.engines.errors import ActinrError
-from actinr.engines.grid import FULL_VIEW, PatchLayout, patch_windows, points_per_patch, sample_grid
+from actinr.engines.grid import FULL_VIEW, PatchLayout, patch_windows, pixel_entries, points_per_patch, sample_grid
 
 
 def entries(grid):
@@ -103,3 +103,30 @@ def test_points_per_patch_equals_the_grid(layout):
     for size in [(64, 64), (176, 144), (301, 247), (13, 400)]:
         for viewport in [FULL_VIEW, (0.1, 0.2, 0.35, 0.5)]:
             assert points_per_patch(layout, size, viewport) == sample_grid(layout, size, viewport).points
+
+
+def test_pixel_entries_lists_each_pixels_entries_in_patch_order():
+    """pixel_entries against its definition, on seeded random layouts, sizes and viewports (overlap or not, down-
+    and upscaled, tiny): per pixel the flat indices of the grid entries that make it, in (P, N) order, with their
+    weights; the spare slots point past the grid with weight 0."""
+    rng = np.random.default_rng(11)
+    for _ in range(25):
+        patch = int(rng.integers(4, 20))
+        layout = PatchLayout(int(rng.integers(patch, 70)), int(rng.integers(patch, 50)), patch,
+                             overlap=int(rng.integers(0, patch // 4 + 1)))
+        size = (int(rng.integers(1, 90)), int(rng.integers(1, 60)))
+        x0, y0 = rng.uniform(0, 0.5, 2)
+        viewport = FULL_VIEW if rng.random() < 0.4 else (x0, y0, x0 + rng.uniform(0.2, 0.5), y0 + rng.uniform(0.2, 0.5))
+        grid = sample_grid(layout, size, viewport)
+        entry, weight = pixel_entries(grid)
+        hw, total = size[0] * size[1], grid.pixel.size
+        flat, w = grid.pixel.ravel(), grid.weight.ravel()
+        want = [[] for _ in range(hw)]
+        for i in np.flatnonzero(flat < hw):  # in (P, N) order
+            want[flat[i]].append(i)
+        e = max(max(len(x) for x in want), 1)
+        assert entry.shape == weight.shape == (hw, e), (layout, size)
+        for px in range(hw):
+            n = len(want[px])
+            assert list(entry[px, :n]) == want[px] and np.all(entry[px, n:] == total)
+            assert np.array_equal(weight[px, :n], w[want[px]]) and np.all(weight[px, n:] == 0)
