@@ -11,12 +11,13 @@ TASKS = ("regress", "interp", "denoise", "inpaint")
 MASKS = ("center", "boxes")
 TIME_BIAS = ("all", "first")
 GUIDES = ("mci", "mci2", "off")
+MOTION_SPANS = ("target", "interval")
 # Fields added after runs were first written, with the value that reproduces those runs.
 LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine": 0.0, "atom_warmup": 0.0,
           "atom_start": 0.25,
           "guide": "off", "guide_weight": 0.5, "guide_split": 0,
           "guide_share": 1.0, "guide_gate": 0.0, "guide_motion": 0.0, "shared_weight": 1.0, "scene_cut": 0.0,
-          "gop_shift": 0, "gop_margin": 0, "lr_warmup": 0.0}
+          "gop_shift": 0, "gop_margin": 0, "lr_warmup": 0.0, "guide_motion_span": "target"}
 
 
 @dataclass
@@ -71,9 +72,15 @@ class TrainConfig:
                                 "are left to the model (0: off, every patch weighs 1)", metavar="DB")
     guide_motion: float = option(1.0, "trust the in-between targets per patch by the motion they show: a patch "
                                   "whose targets depart from a cross-fade of the fitted frames by less than this many "
-                                  "grey levels (mean absolute difference) is left to the model's own interpolation, "
-                                  "by twice as much or more it follows them fully, linearly between (0: off)",
+                                  "grey levels (mean absolute difference; see --guide-motion-span) is left to the "
+                                  "model's own interpolation, by twice as much or more it follows them fully, "
+                                  "linearly between (0: off)",
                                   metavar="LEVELS")
+    guide_motion_span: str = option("interval", "what --guide-motion's departure is measured over: each "
+                                     "in-between target (their mean), or each fitted interval (the sum over its "
+                                     "targets, so that with k - 1 frames between fitted ones the threshold is "
+                                     "LEVELS / (k - 1): the longer the gap, the less the model's own "
+                                     "interpolation is trusted)", choices=MOTION_SPANS)
     guide_motion_max: float = option(1.0, "with --guide-motion, the weight keeps growing past full with the motion "
                                       "the targets show, up to this many times --guide-weight (reached at "
                                       "1 + this many times LEVELS): where minterpolate moves things most, the model "
@@ -164,6 +171,8 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(0 < cfg.guide_share <= 1, "--guide-share", "in (0, 1]", cfg.guide_share)
     _check(cfg.guide_gate >= 0, "--guide-gate", ">= 0", cfg.guide_gate)
     _check(cfg.guide_motion >= 0, "--guide-motion", ">= 0", cfg.guide_motion)
+    _check(cfg.guide_motion_span in MOTION_SPANS, "--guide-motion-span", f"one of {', '.join(MOTION_SPANS)}",
+           cfg.guide_motion_span)
     _check(cfg.guide_motion_max >= 1, "--guide-motion-max", ">= 1", cfg.guide_motion_max)
     _check(cfg.shared_weight > 0, "--shared-weight", "> 0", cfg.shared_weight)
     _check(cfg.gop_margin >= 0, "--gop-margin", ">= 0", cfg.gop_margin)

@@ -105,12 +105,16 @@ def motion_trust(cfg: TrainConfig, keys: np.ndarray, frames: list[int], img: np.
                  pixel: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     """Per-patch weight of the in-between targets by the motion they show (``--guide-motion L``): ``d``, the
     mean absolute difference in grey levels between the targets ``img`` (G, H, W, 3) at ``times`` and
-    blending the fitted frames ``keys`` (numbers ``frames``) there, gives ``d / L - 1`` clipped to
+    blending the fitted frames ``keys`` (numbers ``frames``) there, summed over each fitted interval's targets
+    (``--guide-motion-span interval``, the default; ``target``: their mean), gives ``d / L - 1`` clipped to
     [0, ``--guide-motion-max``]: 0 up to L levels, 1 from 2 L (by default), or growing on with the motion
     up to that maximum. Where motion compensation changes little that a cross-fade would not
     (minterpolate's colour conversion alone departs by about half a level), the model's own interpolation
     decides; where it moves things, the model follows it (with a maximum above 1, the more so the more it
-    moves them; carphone k = 2's 24-px patches depart by 0.5-2.1 levels, bikes k = 4's by 1.9-21).
+    moves them; carphone k = 2's 24-px patches depart by 0.5-2.1 levels a target, bikes k = 4's by 1.9-21).
+    Summed over an interval, one in-between frame (k = 2, or half frames) weighs as before, and a longer gap
+    is guided where it moves less: across one missing frame the model's own interpolation beats fitting
+    minterpolate's where that is near a cross-fade, across three or nine it does not (docs/measurements.md).
     ``pixel`` (P, K) indexes a patch's pixels in the flattened frame, ``weight`` (P, K) their loss weights.
     None: every patch weighs 1."""
     if cfg.guide_motion <= 0 or not times:
@@ -123,6 +127,8 @@ def motion_trust(cfg: TrainConfig, keys: np.ndarray, frames: list[int], img: np.
         fade = (1.0 - (x - i)) * keys[i].astype(np.float32) + (x - i) * keys[i + 1].astype(np.float32)
         diff += np.abs(target.astype(np.float32) - fade).mean(-1)
     moved = (diff.reshape(-1)[pixel] * weight).sum(1) / weight.sum(1).clip(1.0, None) / len(times)
+    if cfg.guide_motion_span == "interval":  # summed over an interval's targets: the mean times their number
+        moved *= len(times) / (len(keys) - 1)
     return np.clip(moved / cfg.guide_motion - 1.0, 0.0, cfg.guide_motion_max).astype(np.float32)
 
 

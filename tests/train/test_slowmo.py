@@ -181,6 +181,28 @@ def test_motion_trust_is_the_targets_departure_from_a_cross_fade():
         TrainConfig(guide_motion_max=0.5).validate()
 
 
+def test_motion_trust_sums_an_interval_s_targets():
+    """Three frames between fitted ones (k = 4): the departure a patch shows over each interval, its targets'
+    sum, meets the threshold where their mean (the span of runs made before) falls short of it."""
+    keys = np.zeros((3, 8, 8, 3), np.uint8)
+    keys[1], keys[2] = 40, 80  # frames 0, 4, 8: a fade
+    times = [1.0, 2.0, 3.0, 5.0, 6.0, 7.0]
+    img = np.stack([np.full((8, 8, 3), round(10 * t), np.uint8) for t in times])  # the cross-fade itself
+    img[1, :4] += 6  # the top half of the target at 2 departs by 6 levels: 1 a target, 3 an interval
+    pixel = np.stack([np.arange(32), np.arange(32, 64)])
+    ones = np.ones(pixel.shape, np.float32)
+    for span, level, want in (("interval", 1.0, 1.0), ("interval", 2.0, 0.5), ("target", 1.0, 0.0),
+                              ("target", 0.5, 1.0)):
+        cfg = TrainConfig(task="interp", every=4, guide_motion=level, guide_motion_span=span)
+        assert motion_trust(cfg, keys, [0, 4, 8], img, times, pixel, ones) == pytest.approx([want, 0.0])
+    assert TrainConfig().guide_motion_span == "interval"
+    # a run written before the option keeps the mean it was fitted with
+    old = {k: v for k, v in TrainConfig().to_json().items() if k != "guide_motion_span"}
+    assert TrainConfig.from_json(old).guide_motion_span == "target"
+    with pytest.raises(ActinrError, match="--guide-motion-span must be one of target, interval"):
+        TrainConfig(guide_motion_span="gap").validate()
+
+
 def test_guided_fit_moves_the_square_between_fitted_frames(tmp_path):
     """The defaults (--guide mci2): between fitted times the model follows the motion-compensated in-between frames.
 
