@@ -76,8 +76,24 @@ class Interrupted(Exception):
         self.run, self.signum = run, signum
 
 
+# Shapes torch.compile may specialise :func:`decode` for, in one process. A fit compiles one graph per number of
+# frames a step decodes (each GOP's frames with their margins, and its in-between targets); with adaptive GOP
+# lengths the whole bikes clip takes 10 (--task interp) and a benchmark's successive fits more. Past dynamo's
+# default of 8 every new shape ran eagerly, 2.4-2.7x as long a step on the CPU; shapes marked dynamic instead cost
+# up to 36 % a step (docs/measurements.md "Past dynamo's recompile limit"). A compile takes a few seconds.
+DECODE_SHAPES = 64
+
+
+def _recompile_limit():
+    """Raise dynamo's recompile limit to ``DECODE_SHAPES`` while a step runs (the name changed in torch 2.7)."""
+    config = torch._dynamo.config
+    name = "recompile_limit" if hasattr(config, "recompile_limit") else "cache_size_limit"
+    return config.patch(name, max(getattr(config, name), DECODE_SHAPES))
+
+
 class _Decoder:
-    """:func:`decode` compiled with torch.compile on first use; eager if compiling fails (said once)."""
+    """:func:`decode` compiled with torch.compile on first use, once for each shape of step (up to
+    ``DECODE_SHAPES`` in a process); eager if compiling fails (said once)."""
 
     def __init__(self, enabled: bool):
         self.fn = torch.compile(decode, dynamic=False) if enabled else decode
@@ -86,7 +102,8 @@ class _Decoder:
         if self.fn is decode:
             return decode(*args)
         try:
-            return self.fn(*args)
+            with _recompile_limit():
+                return self.fn(*args)
         except Exception as exc:  # inductor needs a working C++ (CPU) or Triton (CUDA) toolchain
             tqdm.write(f"torch.compile is unavailable here ({type(exc).__name__}); training eagerly (slower)")
             self.fn = decode

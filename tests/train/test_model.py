@@ -89,6 +89,27 @@ def test_compiled_decoder_matches_eager():
     assert torch.allclose(eager, fast, atol=1e-5) and eager.std() > 1e-3
 
 
+def test_compiled_decoder_keeps_compiling_past_dynamo_s_limit():
+    """Each GOP length is one more shape: past dynamo's recompile limit a step must not fall back to eager."""
+    import torch._dynamo
+    from torch._dynamo.utils import counters
+
+    from actinr.train.fit import _Decoder
+
+    m = GOPModel(patches=2, hidden=4, seed=3)
+    config = torch._dynamo.config
+    name = "recompile_limit" if hasattr(config, "recompile_limit") else "cache_size_limit"
+    torch._dynamo.reset()
+    counters.clear()
+    decoder = _Decoder(True)
+    with config.patch(name, 1), torch.no_grad():  # a low limit stands in for the default 8
+        for frames in (1, 2, 3):
+            m(torch.rand(1, frames, 6, 2), torch.linspace(0, 1, frames), decoder)
+        assert getattr(config, name) == 1  # the raised limit holds only inside a step
+    assert counters["stats"]["unique_graphs"] == 3  # one graph a shape; 1 when the limit stops it
+    torch._dynamo.reset()
+
+
 def test_stored_weights_round_trip_and_refuse_other_shapes():
     import numpy as np
     import pytest
