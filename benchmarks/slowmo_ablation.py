@@ -14,7 +14,8 @@ the defaults; ``base`` is the defaults alone and ``first`` is short for
 ``time_bias=first``. The setups are bikes 320x136 frames 0-20 (``bikes2``) or
 0-40 (``bikes4``, k = 4; ``bikes2long`` at k = 2) and carphone frames 0-20 (``carphone2``) or 0-40 (``carphone2long``;
 ``carphone4`` at k = 4), and both clips' frames 0-40 at k = 10 (``carphone10``, ``bikes10``). ``bikes4check`` is
-bikes 320x136 frames 140-180 at k = 4, away from every benchmark range, to check a setting chosen on them.
+bikes 320x136 frames 140-180 at k = 4, away from every benchmark range, to check a setting chosen on them;
+``carphone4check`` is carphone frames 70-110 at k = 4, for the same.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ SETUPS = {  # name: (clip, start, frames, resize, every)
     # a check range away from the benchmark's frames (one shot, 137-186): settings chosen on the benchmark ranges
     # are tried here before they become defaults
     "bikes4check": ("bikes", 140, 41, "320x136", 4),
+    "carphone4check": ("carphone", 70, 41, None, 4),  # the same for carphone (frames 70-110; 2026-12-06)
 }
 SHORT = {"first": "time_bias=first"}
 

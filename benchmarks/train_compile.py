@@ -44,7 +44,7 @@ def one_mode(mode: str, repeat: int) -> list[dict]:
         for t in weights + biases:
             t.requires_grad_(True)
 
-        def step():
+        def step(coords=coords, weights=weights, biases=biases):
             fn(coords, weights, biases, 5.0, 7.0).square().mean().backward()
 
         with reused_heap():  # as in a fit

@@ -88,7 +88,7 @@ def _recompile_limit():
     """Raise dynamo's recompile limit to ``DECODE_SHAPES`` while a step runs (the name changed in torch 2.7)."""
     config = torch._dynamo.config
     name = "recompile_limit" if hasattr(config, "recompile_limit") else "cache_size_limit"
-    return config.patch(name, max(getattr(config, name), DECODE_SHAPES))
+    return config.patch(**{name: max(getattr(config, name), DECODE_SHAPES)})
 
 
 class _Decoder:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .config import TrainConfig
+from .config import GOP_SPAN_KEYS, TrainConfig
 from .gop import gop_spans, still_boundaries
 from .scenes import scenes
 
@@ -15,6 +15,17 @@ def fitted_frames(cfg: TrainConfig, count: int) -> list[int]:
     if cfg.task == "interp":
         return list(range(0, count, cfg.every))
     return list(range(count))
+
+
+def gop_keys(cfg: TrainConfig) -> int:
+    """Fitted frames a GOP holds: ``--gop``, or fewer where ``--every`` spreads them over more than ``--gop-span``
+    source frames (``--task interp``): ``--gop-span / --every`` intervals, rounded, but at least ``GOP_SPAN_KEYS``
+    fitted frames. Over a long span one GOP's weights and bias network fit its pictures less well (carphone k = 4:
+    36.0 dB over 40 frames), and the frames between them with them (docs/measurements.md "Shorter GOPs where the
+    fitted frames are far apart")."""
+    if cfg.task != "interp" or cfg.gop_span <= 0:
+        return cfg.gop
+    return min(cfg.gop, max(GOP_SPAN_KEYS, round(cfg.gop_span / cfg.every) + 1))
 
 
 def spans_for(cfg: TrainConfig, count: int, cuts: list[int] = (), diffs: list[float] | None = None
@@ -27,7 +38,7 @@ def spans_for(cfg: TrainConfig, count: int, cuts: list[int] = (), diffs: list[fl
     keys = fitted_frames(cfg, count)
     out = []
     for first, last in scenes(len(keys), list(cuts)):
-        spans = gop_spans(last - first + 1, cfg.gop)
+        spans = gop_spans(last - first + 1, gop_keys(cfg))
         if diffs is not None:
             spans = still_boundaries(spans, diffs[first:last], cfg.gop_shift)
         out += [(keys[first + a], keys[first + b]) for a, b in spans]

@@ -102,7 +102,7 @@ def test_compiled_decoder_keeps_compiling_past_dynamo_s_limit():
     torch._dynamo.reset()
     counters.clear()
     decoder = _Decoder(True)
-    with config.patch(name, 1), torch.no_grad():  # a low limit stands in for the default 8
+    with config.patch(**{name: 1}), torch.no_grad():  # a low limit stands in for the default 8
         for frames in (1, 2, 3):
             m(torch.rand(1, frames, 6, 2), torch.linspace(0, 1, frames), decoder)
         assert getattr(config, name) == 1  # the raised limit holds only inside a step

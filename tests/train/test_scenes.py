@@ -43,13 +43,31 @@ def test_a_cut_that_would_leave_one_fitted_frame_alone_is_dropped():
 
 
 def test_spans_end_and_start_at_a_cut():
-    cfg = TrainConfig(task="interp", every=4, gop=10)
+    cfg = TrainConfig(task="interp", every=4, gop=10, gop_span=0)
     keys_after = spans_for(cfg, 41, [7])  # bikes frames 0-40 at k = 4: the cut lies between frames 28 and 32
     assert keys_after == [(0, 28), (32, 40)]
     assert spans_for(cfg, 41) == [(0, 40)]  # without it: one GOP across the cut
     cfg = TrainConfig(gop=10)
     assert spans_for(cfg, 41, [29]) == [(0, 9), (9, 18), (18, 29), (30, 40)]
     assert spans_for(cfg, 41) == [(0, 9), (9, 18), (18, 27), (27, 40)]
+
+
+def test_gop_span_gives_far_apart_fitted_frames_shorter_gops():
+    """--gop-span 20: at k = 4 a GOP holds 6 fitted frames (20 source frames), never fewer than 4; --gop caps it."""
+    from actinr.engines.errors import ActinrError
+    from actinr.train.tasks import gop_keys
+
+    assert [gop_keys(TrainConfig(task="interp", every=k)) for k in (2, 3, 4, 5, 6, 10)] == [10, 8, 6, 5, 4, 4]
+    assert spans_for(TrainConfig(task="interp", every=4), 41) == [(0, 20), (20, 40)]  # carphone 0-40 at k = 4
+    assert spans_for(TrainConfig(task="interp", every=4, gop_span=0), 41) == [(0, 40)]
+    assert spans_for(TrainConfig(task="interp", every=10), 41) == [(0, 40)]  # 5 fitted frames: one GOP still
+    assert spans_for(TrainConfig(task="interp", every=4, gop=5), 41) == [(0, 16), (16, 32), (32, 40)]  # --gop caps
+    assert spans_for(TrainConfig(task="interp", every=4), 41, [7]) == [(0, 28), (32, 40)]  # scenes of 8 and 3
+    assert gop_keys(TrainConfig(gop_span=5)) == 10  # other tasks fit every frame: --gop as it is
+    old = {k: v for k, v in TrainConfig(task="interp", every=4).to_json().items() if k != "gop_span"}
+    assert spans_for(TrainConfig.from_json(old), 41) == [(0, 40)]  # runs written before keep one GOP
+    with pytest.raises(ActinrError, match="--gop-span must be >= 0, got -1"):
+        TrainConfig(gop_span=-1).validate()
 
 
 def test_timeline_cuts_hard_in_the_middle_of_the_gap():
