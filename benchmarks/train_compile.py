@@ -56,7 +56,8 @@ def one_mode(mode: str, repeat: int) -> list[dict]:
                 t0 = time.perf_counter()
                 step()
                 times.append((time.perf_counter() - t0) * 1e3)
-        rows.append({"mode": mode, "frames": f, "first_s": round(first, 2), "step_ms": round(statistics.median(times), 1)})
+        rows.append({"mode": mode, "frames": f, "first_s": round(first, 2),
+                     "step_ms": round(statistics.median(times), 1)})
     return rows
 
 
