@@ -78,9 +78,9 @@ class Interrupted(Exception):
 
 # Shapes torch.compile may specialise :func:`decode` for, in one process. A fit compiles one graph per number of
 # frames a step decodes (each GOP's frames with their margins, and its in-between targets); with adaptive GOP
-# lengths the whole bikes clip takes 10 (--task interp) and a benchmark's successive fits more. Past dynamo's
-# default of 8 every new shape ran eagerly, 2.4-2.7x as long a step on the CPU; shapes marked dynamic instead cost
-# up to 36 % a step (docs/measurements.md "Past dynamo's recompile limit"). A compile takes a few seconds.
+# lengths the whole bikes clip takes 9 (--task interp) or 10 (regress), a benchmark's fits in one process more.
+# Past dynamo's default of 8 every new shape ran eagerly, 2.4-2.7x as long a step on the CPU; shapes marked dynamic
+# instead cost up to 36 % a step (docs/measurements.md "Past dynamo's recompile limit"). A compile takes seconds.
 DECODE_SHAPES = 64
 
 
