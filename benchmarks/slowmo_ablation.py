@@ -15,7 +15,8 @@ the defaults; ``base`` is the defaults alone and ``first`` is short for
 0-40 (``bikes4``, k = 4; ``bikes2long`` at k = 2) and carphone frames 0-20 (``carphone2``) or 0-40 (``carphone2long``;
 ``carphone4`` at k = 4), and both clips' frames 0-40 at k = 10 (``carphone10``, ``bikes10``). ``bikes4check`` is
 bikes 320x136 frames 140-180 at k = 4, away from every benchmark range, to check a setting chosen on them;
-``carphone4check`` is carphone frames 70-110 at k = 4, for the same.
+``carphone4check`` is carphone frames 70-110 at k = 4, for the same. ``carphone5`` and ``carphone5check`` are
+carphone frames 0-40 and 70-110 at k = 5.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ SETUPS = {  # name: (clip, start, frames, resize, every)
     # are tried here before they become defaults
     "bikes4check": ("bikes", 140, 41, "320x136", 4),
     "carphone4check": ("carphone", 70, 41, None, 4),  # the same for carphone (frames 70-110; 2026-12-06)
+    # k = 5, where --gop-span's rounding decides between 5 and 4 fitted frames a GOP (fourteenth session)
+    "carphone5": ("carphone", 0, 41, None, 5),
+    "carphone5check": ("carphone", 70, 41, None, 5),
 }
 SHORT = {"first": "time_bias=first"}
 

@@ -19,13 +19,14 @@ def fitted_frames(cfg: TrainConfig, count: int) -> list[int]:
 
 def gop_keys(cfg: TrainConfig) -> int:
     """Fitted frames a GOP holds: ``--gop``, or fewer where ``--every`` spreads them over more than ``--gop-span``
-    source frames (``--task interp``): ``--gop-span / --every`` intervals, rounded, but at least ``GOP_SPAN_KEYS``
-    fitted frames. Over a long span one GOP's weights and bias network fit its pictures less well (carphone k = 4:
-    36.0 dB over 40 frames), and the frames between them with them (docs/measurements.md "Shorter GOPs where the
-    fitted frames are far apart")."""
+    source frames (``--task interp``): as many whole ``--every`` intervals as ``--gop-span`` holds, but at least
+    ``GOP_SPAN_KEYS`` fitted frames (four intervals). Over a long span one GOP's weights and bias network fit its
+    pictures less well (carphone k = 4: 36.0 dB over 40 frames), and the frames between them with them; with too
+    few intervals its bias network has too little motion to learn time from (docs/measurements.md "Shorter GOPs
+    where the fitted frames are far apart", "Three GOPs at k = 4")."""
     if cfg.task != "interp" or cfg.gop_span <= 0:
         return cfg.gop
-    return min(cfg.gop, max(GOP_SPAN_KEYS, round(cfg.gop_span / cfg.every) + 1))
+    return min(cfg.gop, max(GOP_SPAN_KEYS, cfg.gop_span // cfg.every + 1))
 
 
 def spans_for(cfg: TrainConfig, count: int, cuts: list[int] = (), diffs: list[float] | None = None

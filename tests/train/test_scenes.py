@@ -53,16 +53,19 @@ def test_spans_end_and_start_at_a_cut():
 
 
 def test_gop_span_gives_far_apart_fitted_frames_shorter_gops():
-    """--gop-span 20: at k = 4 a GOP holds 6 fitted frames (20 source frames), never fewer than 4; --gop caps it."""
+    """--gop-span 18: at k = 4 a GOP holds 5 fitted frames (16 source frames), never fewer than 5; --gop caps it."""
     from actinr.engines.errors import ActinrError
     from actinr.train.tasks import gop_keys
 
-    assert [gop_keys(TrainConfig(task="interp", every=k)) for k in (2, 3, 4, 5, 6, 10)] == [10, 8, 6, 5, 4, 4]
-    assert spans_for(TrainConfig(task="interp", every=4), 41) == [(0, 20), (20, 40)]  # carphone 0-40 at k = 4
+    assert [gop_keys(TrainConfig(task="interp", every=k)) for k in (2, 3, 4, 5, 6, 10)] == [10, 7, 5, 5, 5, 5]
+    assert gop_keys(TrainConfig(task="interp", every=3, gop_span=20)) == 7  # whole intervals: 20 // 3 = 6
+    assert spans_for(TrainConfig(task="interp", every=4), 41) == [(0, 16), (16, 32), (32, 40)]  # carphone 0-40
+    assert spans_for(TrainConfig(task="interp", every=4, gop_span=20), 41) == [(0, 20), (20, 40)]
     assert spans_for(TrainConfig(task="interp", every=4, gop_span=0), 41) == [(0, 40)]
     assert spans_for(TrainConfig(task="interp", every=10), 41) == [(0, 40)]  # 5 fitted frames: one GOP still
-    assert spans_for(TrainConfig(task="interp", every=4, gop=5), 41) == [(0, 16), (16, 32), (32, 40)]  # --gop caps
-    assert spans_for(TrainConfig(task="interp", every=4), 41, [7]) == [(0, 28), (32, 40)]  # scenes of 8 and 3
+    assert spans_for(TrainConfig(task="interp", every=10), 81) == [(0, 40), (40, 80)]
+    assert spans_for(TrainConfig(task="interp", every=4, gop=4), 41) == [(0, 12), (12, 24), (24, 40)]  # --gop caps
+    assert spans_for(TrainConfig(task="interp", every=4), 41, [7]) == [(0, 16), (16, 28), (32, 40)]  # cut at 28-32
     assert gop_keys(TrainConfig(gop_span=5)) == 10  # other tasks fit every frame: --gop as it is
     old = {k: v for k, v in TrainConfig(task="interp", every=4).to_json().items() if k != "gop_span"}
     assert spans_for(TrainConfig.from_json(old), 41) == [(0, 40)]  # runs written before keep one GOP
