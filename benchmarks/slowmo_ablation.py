@@ -56,7 +56,7 @@ SETUPS = {  # name: (clip, start, frames, resize, every)
     # are tried here before they become defaults
     "bikes4check": ("bikes", 140, 41, "320x136", 4),
     "carphone4check": ("carphone", 70, 41, None, 4),  # the same for carphone (frames 70-110; 2026-12-06)
-    # k = 5, where --gop-span's rounding decides between 5 and 4 fitted frames a GOP (fourteenth session)
+    # k = 5, where whole intervals of 18 frames would give 4 fitted frames a GOP, --gop-span 20 gave 5 (5 kept)
     "carphone5": ("carphone", 0, 41, None, 5),
     "carphone5check": ("carphone", 70, 41, None, 5),
 }
