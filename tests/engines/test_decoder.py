@@ -22,7 +22,7 @@ VIEWS = {
     "native": (None, None),
     "2.5x": ((440, 360), None),
     "301x247": ((301, 247), None),
-    "zoom": ((300, 260), (0.3, 0.2, 0.7, 0.6)),
+    "zoom": ((176, 144), (0.3, 0.2, 0.7, 0.6)),
 }
 # frame positions: first frame, a frame and between-frame times of both GOPs, the shared frame 4 and times in
 # the switch window around it (both GOPs mixed), the last frame

@@ -131,13 +131,13 @@ def test_gop_margin_fits_each_gop_past_its_shared_end(carphone, tmp_path):
     truth = torch.from_numpy(np.asarray(read_video(str(carphone), 0, 7).frames)).float().div(255.0)
     got = {}
     for m in (0, 1):
-        run = train(cfg(carphone, gop_margin=m, iters=300, batch=128), tmp_path / f"m{m}", progress=False)
+        run = train(cfg(carphone, gop_margin=m, iters=200, batch=128), tmp_path / f"m{m}", progress=False)
         assert run.spans == [(0, 3), (3, 6)] and run.config.gop_margin == m
         rend = RunRenderer(run)  # each GOP alone, at a local time past its end
         with torch.no_grad():
             got[m] = [round(psnr(rend._render_gop(1, -1 / 3, None, FULL_VIEW), truth[2]), 2),
                       round(psnr(rend._render_gop(0, 4 / 3, None, FULL_VIEW), truth[4]), 2)]
-    # measured: 24.59 / 23.57 dB without the margin, 29.83 / 26.53 with it
+    # measured (200 steps): 22.36 / 22.88 dB without the margin, 29.64 / 25.98 with it
     assert all(a > b + 2 for a, b in zip(got[1], got[0])), got
     with pytest.raises(ActinrError, match="--gop-margin"):
         TrainConfig(gop_margin=-1).validate()
