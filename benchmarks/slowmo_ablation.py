@@ -16,7 +16,8 @@ the defaults; ``base`` is the defaults alone and ``first`` is short for
 ``carphone4`` at k = 4), and both clips' frames 0-40 at k = 10 (``carphone10``, ``bikes10``). ``bikes4check`` is
 bikes 320x136 frames 140-180 at k = 4, away from every benchmark range, to check a setting chosen on them;
 ``carphone4check`` is carphone frames 70-110 at k = 4, for the same. ``carphone5`` and ``carphone5check`` are
-carphone frames 0-40 and 70-110 at k = 5.
+carphone frames 0-40 and 70-110 at k = 5; ``carphone8`` and ``carphone8check`` are carphone frames 0-80 and 39-119 at
+k = 8, ``bikes8`` and ``bikes8check`` bikes 320x136 frames 0-80 and 140-220.
 """
 
 from __future__ import annotations
@@ -59,6 +60,11 @@ SETUPS = {  # name: (clip, start, frames, resize, every)
     # k = 5, where whole intervals of 18 frames would give 4 fitted frames a GOP, --gop-span 20 gave 5 (5 kept)
     "carphone5": ("carphone", 0, 41, None, 5),
     "carphone5check": ("carphone", 70, 41, None, 5),
+    # k = 8, where --gop-span 18's whole intervals give 3 fitted frames a GOP and GOP_SPAN_KEYS raises it to 5
+    "carphone8": ("carphone", 0, 81, None, 8),
+    "carphone8check": ("carphone", 39, 81, None, 8),  # the clip's last 81 frames, for the same
+    "bikes8": ("bikes", 0, 81, "320x136", 8),
+    "bikes8check": ("bikes", 140, 81, "320x136", 8),
 }
 SHORT = {"first": "time_bias=first"}
 
