@@ -7,8 +7,11 @@ GOPs laid out without scene cuts or margins here). A model
 that fits them cannot be much better than they are, so this measures the
 teacher itself: for each setting, and for weighted means of settings, the mean
 PSNR of its frames at the held-out times against the true frames, on the
-slow-motion benchmark's ranges (benchmarks/slowmo_quality.py) and on one
-range away from them (bikes 140-180, k = 4). Seconds each; no fit.
+slow-motion benchmark's ranges (benchmarks/slowmo_quality.py) and on two
+ranges away from them (bikes 140-180 and carphone 70-110, k = 4). Seconds each; no fit. The
+rows with block grids (``--guide-grids``) pad the frames to whole 16-pixel blocks (edge pixels repeated);
+"mci, padded to whole blocks" is the baseline's own setting on padded frames, which an ffmpeg user can
+have too: the fair motion-compensated baseline where a side is not a multiple of 16.
 
     python benchmarks/guide_teacher.py            # the table, and a JSON in benchmarks/results/
     python benchmarks/guide_teacher.py --only baseline mci2   # two settings
@@ -32,23 +35,30 @@ from common import RESULTS, save_result  # benchmarks/common.py (this folder is 
 
 SETUPS = [("carphone", 0, None, 2), ("carphone", 0, None, 4), ("carphone", 0, None, 10), ("bikes", 0, "320x136", 2),
           ("bikes", 0, "320x136", 4), ("bikes", 0, "320x136", 10),
-          ("bikes", 140, "320x136", 4)]  # the last: a check range away from the benchmark's (slowmo_ablation.py)
+          # check ranges away from the benchmark's (slowmo_ablation.py bikes4check, carphone4check)
+          ("bikes", 140, "320x136", 4), ("carphone", 70, None, 4)]
 FRAMES = 41  # frames start .. start + 40; start 0 is the benchmark's range
 BASE = baselines.MCI_OPTIONS
-SETTINGS = {  # name: ((options, weight), ...)
-    "mci (the baseline's setting)": ((BASE, 1.0),),
-    "search 64": ((BASE + ":search_param=64", 1.0),),
-    "search 128": ((BASE + ":search_param=128", 1.0),),
-    "blocks 8": ((BASE + ":mb_size=8", 1.0),),
-    "blocks 8, search 64": ((BASE + ":mb_size=8:search_param=64", 1.0),),
-    "vsbmc": ((BASE + ":vsbmc=1", 1.0),),
-    "obmc": ((BASE.replace("aobmc", "obmc"), 1.0),),
-    "no scene-change test": ((BASE + ":scd=none", 1.0),),
-    "me umh": ((BASE + ":me=umh", 1.0),),
-    "me_mode bilat": ((BASE.replace("bidir", "bilat"), 1.0),),
-    "mean: mci, search 64": ((BASE, 0.5), (BASE + ":search_param=64", 0.5)),
-    "mean: search 64, blocks 8": ((BASE + ":search_param=64", 0.5), (BASE + ":mb_size=8", 0.5)),
-    "mci2: 2/3 search 64, 1/3 blocks 8": baselines.MCI2_OPTIONS,
+SETTINGS = {  # name: (((options, weight), ...), block grids: baselines.mixed_motion_frames)
+    "mci (the baseline's setting)": (((BASE, 1.0),), 0),
+    "search 64": (((BASE + ":search_param=64", 1.0),), 0),
+    "search 128": (((BASE + ":search_param=128", 1.0),), 0),
+    "blocks 8": (((BASE + ":mb_size=8", 1.0),), 0),
+    "blocks 8, search 64": (((BASE + ":mb_size=8:search_param=64", 1.0),), 0),
+    "vsbmc": (((BASE + ":vsbmc=1", 1.0),), 0),
+    "obmc": (((BASE.replace("aobmc", "obmc"), 1.0),), 0),
+    "no scene-change test": (((BASE + ":scd=none", 1.0),), 0),
+    "me umh": (((BASE + ":me=umh", 1.0),), 0),
+    "me_mode bilat": (((BASE.replace("bidir", "bilat"), 1.0),), 0),
+    "mean: mci, search 64": (((BASE, 0.5), (BASE + ":search_param=64", 0.5)), 0),
+    "mean: search 64, blocks 8": (((BASE + ":search_param=64", 0.5), (BASE + ":mb_size=8", 0.5)), 0),
+    "mci2: 2/3 search 64, 1/3 blocks 8": (baselines.MCI2_OPTIONS, 0),
+    "mci2, padded to whole blocks (1 grid)": (baselines.MCI2_OPTIONS, 1),
+    "mci2, 2 grids (offsets 0, 8)": (baselines.MCI2_OPTIONS, 2),
+    "mci2, 3 grids (offsets 0, 5, 11)": (baselines.MCI2_OPTIONS, 3),
+    "mci2, 4 grids (offsets 0, 4, 8, 12)": (baselines.MCI2_OPTIONS, 4),
+    "mci, padded to whole blocks": (((BASE, 1.0),), 1),
+    "mci, 4 grids": (((BASE, 1.0),), 4),
 }
 
 
@@ -56,7 +66,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255.0 ** 2 / np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)))
 
 
-def teacher_psnr(frames: np.ndarray, every: int, setting) -> float:
+def teacher_psnr(frames: np.ndarray, every: int, setting, grids: int = 0) -> float:
     """Mean PSNR of ``setting``'s in-between frames of each GOP at the held-out times."""
     cfg = TrainConfig(task="interp", every=every)
     count, scores = len(frames), []
@@ -64,7 +74,7 @@ def teacher_psnr(frames: np.ndarray, every: int, setting) -> float:
         keys = [f for f in fitted_frames(cfg, count) if first <= f <= last]
         context = [f for f in fitted_frames(cfg, count) if f < first][-GUIDE_CONTEXT:]
         out = baselines.mean_frames(*baselines.guide_runs(frames[keys], every, frames[context] if context else None,
-                                                          setting))
+                                                          setting, grids))
         scores += [psnr(out[i], frames[first + i]) for i in range(out.shape[0]) if i % every]
     return float(np.mean(scores))
 
@@ -81,9 +91,10 @@ def main() -> None:
     print(f"{'setting':36s} " + " ".join(f"{n:>18s}" for n in names))
     settings = {n: v for n, v in SETTINGS.items() if not args.only or any(t in n for t in args.only)}
     rows, t0 = [], time.perf_counter()
-    for name, setting in settings.items():
-        vals = [round(teacher_psnr(clips[(c, s, r)], k, setting), 3) for c, s, r, k in SETUPS]
-        rows.append({"setting": name, "options": [[o, w] for o, w in setting], **dict(zip(names, vals))})
+    for name, (setting, grids) in settings.items():
+        vals = [round(teacher_psnr(clips[(c, s, r)], k, setting, grids), 3) for c, s, r, k in SETUPS]
+        rows.append({"setting": name, "options": [[o, w] for o, w in setting], "grids": grids,
+                     **dict(zip(names, vals))})
         print(f"{name:36s} " + " ".join(f"{v:18.3f}" for v in vals), flush=True)
     print(f"{time.perf_counter() - t0:.0f} s")
     save_result(args.out, "guide_teacher", {"frames": FRAMES, "rows": rows})

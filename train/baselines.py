@@ -18,6 +18,8 @@ frames between them:
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 
 import numpy as np
@@ -30,6 +32,7 @@ MCI_OPTIONS = "fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir"
 # their errors differ, so the mean is closer to the true frames than either (docs/measurements.md "A better teacher")
 MCI2_OPTIONS = ((MCI_OPTIONS + ":search_param=64", 2.0 / 3.0), (MCI_OPTIONS + ":mb_size=8", 1.0 / 3.0))
 MIN_SIDE = 32  # smaller frames are padded (edge pixels repeated) to this, and the result cropped
+BLOCK = 16  # minterpolate's default block size (mb_size); a grid offset pads the frame to a multiple of it
 
 
 def neighbours(keys: list[int], f: int) -> tuple[int, int]:
@@ -51,7 +54,13 @@ def repeat(frames: np.ndarray, keys: list[int], f: int) -> np.ndarray:
     return frames[neighbours(keys, f)[0]]
 
 
-def motion_frames(keys: np.ndarray, split: int, lead: bool = False, options: str = MCI_OPTIONS) -> np.ndarray:
+def grid_offsets(grids: int) -> list[int]:
+    """Block-grid offsets in pixels of ``grids`` (>= 1) runs: evenly spaced over one 16-pixel block."""
+    return [round(i * BLOCK / grids) for i in range(grids)]
+
+
+def motion_frames(keys: np.ndarray, split: int, lead: bool = False, options: str = MCI_OPTIONS,
+                  grid: int | None = None) -> np.ndarray:
     """ffmpeg ``minterpolate`` of ``keys`` (K, H, W, 3) uint8 to ``split`` frames per key interval.
 
     Returns ((K - 1) * split + 1, H, W, 3) uint8: output ``i`` is time ``i / split``
@@ -61,7 +70,14 @@ def motion_frames(keys: np.ndarray, split: int, lead: bool = False, options: str
     first pair and can take that pair for a cut, which it cross-fades (measured:
     a square moving over a ramp, first interval 10.2 grey levels off, 6.5 with
     the lead; the later intervals are the same). ``options``: the filter's
-    settings (``{fps}`` stands for ``split``).
+    settings (``{fps}`` stands for ``split``). ``grid``: None runs the filter on the frames as they are (what
+    the ffmpeg command line does); a number of pixels pads them first (edge pixels repeated) by that many
+    rows and columns at the top and left and to a multiple of 16 at the bottom and right, and crops the
+    result back. The filter searches and compensates in 16-pixel blocks: a frame whose sides are not
+    multiples of 16 leaves a partial row or column of blocks (bikes at 320x136: 8.5 block rows), and it
+    interpolates much worse (the guide's ``mci2`` on bikes k = 4: 28.75 dB as they are, 29.40 padded; the
+    mean of 4 grids 29.81; docs/measurements.md "Block grids"); runs at different offsets err in different
+    places, so their mean is closer than any one.
     """
     import av
     import av.filter
@@ -69,7 +85,13 @@ def motion_frames(keys: np.ndarray, split: int, lead: bool = False, options: str
     if "minterpolate" not in av.filter.filters_available:
         raise ActinrError(f"this PyAV ({av.__version__}) was built without ffmpeg's minterpolate filter")
     count, (h0, w0) = (len(keys) - 1) * split + 1, keys.shape[1:3]
-    if h0 < MIN_SIDE or w0 < MIN_SIDE:  # the filter refuses frames under two of its 16-pixel blocks a side
+    top = 0
+    if grid is not None:
+        top = grid
+        h, w = max(h0 + top, MIN_SIDE), max(w0 + top, MIN_SIDE)
+        keys = np.pad(keys, ((0, 0), (top, h - h0 - top + (-h % BLOCK)), (top, w - w0 - top + (-w % BLOCK)), (0, 0)),
+                      mode="edge")
+    elif h0 < MIN_SIDE or w0 < MIN_SIDE:  # the filter refuses frames under two of its 16-pixel blocks a side
         keys = np.pad(keys, ((0, 0), (0, max(MIN_SIDE - h0, 0)), (0, max(MIN_SIDE - w0, 0)), (0, 0)), mode="edge")
     h, w = keys.shape[1:3]
     graph = av.filter.Graph()
@@ -93,26 +115,44 @@ def motion_frames(keys: np.ndarray, split: int, lead: bool = False, options: str
                 break
     if len(out) < skip + count:
         raise ActinrError(f"ffmpeg minterpolate returned {len(out) - skip} frames, expected {count}")
-    return np.stack(out[skip:skip + count])[:, :h0, :w0]
+    return np.stack(out[skip:skip + count])[:, top:top + h0, top:top + w0]
 
 
-def mixed_motion_frames(keys: np.ndarray, split: int, setting, lead: bool = False) -> np.ndarray:
-    """:func:`motion_frames` under each ``(options, weight)`` of ``setting``, their weighted mean as uint8."""
-    out = sum(w * motion_frames(keys, split, lead=lead, options=o).astype(np.float32) for o, w in setting)
+def mixed_motion_frames(keys: np.ndarray, split: int, setting, lead: bool = False, grids: int = 0) -> np.ndarray:
+    """:func:`motion_frames` under each ``(options, weight)`` of ``setting`` (None: the baseline's setting
+    alone), at each of ``grids`` block-grid offsets (:func:`grid_offsets`; 0: the frames as they are), their
+    weighted mean as uint8."""
+    setting = ((MCI_OPTIONS, 1.0),) if setting is None else setting
+    offsets = grid_offsets(grids) if grids else [None]
+    jobs = [(o, w / len(offsets), g) for o, w in setting for g in offsets]
+
+    def job(j: tuple) -> np.ndarray:
+        return motion_frames(keys, split, lead=lead, options=j[0], grid=j[2])
+
+    # The runs are independent and libavfilter runs without the GIL: threads use every core (1.85x on 2 cores,
+    # measured at 1280x720). The sum is in the jobs' order, so the result does not depend on the threads.
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            runs = list(pool.map(job, jobs))
+    else:
+        runs = [job(j) for j in jobs]
+    out = sum(j[1] * r.astype(np.float32) for j, r in zip(jobs, runs))
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
-def guide_runs(keys: np.ndarray, split: int, context: np.ndarray | None = None, setting=None
+def guide_runs(keys: np.ndarray, split: int, context: np.ndarray | None = None, setting=None, grids: int = 0
                ) -> tuple[np.ndarray, np.ndarray | None]:
     """The two minterpolate runs the guide (train/tasks.py ``guide_targets``) averages, of ``keys`` (K, H, W, 3)
     uint8 to ``split`` frames per interval: after the lead frame, and, given ``context`` (C, H, W, 3), the
     fitted frames just before ``keys``, after those (their outputs dropped; None without them). ``setting``:
-    ``(options, weight)`` pairs (:func:`mixed_motion_frames`), None for the baseline's own. Each run
-    ((K - 1) * split + 1, H, W, 3) uint8; :func:`mean_frames` mixes them."""
+    ``(options, weight)`` pairs (:func:`mixed_motion_frames`), None for the baseline's own; ``grids``: block-grid
+    offsets each is run at (0: the frames as they are). Each run ((K - 1) * split + 1, H, W, 3) uint8;
+    :func:`mean_frames` mixes them."""
     def run(frames: np.ndarray, lead: bool) -> np.ndarray:
-        if setting is None:
+        if setting is None and not grids:
             return motion_frames(frames, split, lead=lead)
-        return mixed_motion_frames(frames, split, setting, lead=lead)
+        return mixed_motion_frames(frames, split, setting, lead=lead, grids=grids)
 
     after = None
     if context is not None and len(context):

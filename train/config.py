@@ -19,7 +19,8 @@ LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine"
           "atom_start": 0.25,
           "guide": "off", "guide_weight": 0.5, "guide_split": 0,
           "guide_share": 1.0, "guide_gate": 0.0, "guide_motion": 0.0, "shared_weight": 1.0, "scene_cut": 0.0,
-          "gop_shift": 0, "gop_margin": 0, "lr_warmup": 0.0, "guide_motion_span": "target", "gop_span": 0}
+          "gop_shift": 0, "gop_margin": 0, "lr_warmup": 0.0, "guide_motion_span": "target", "gop_span": 0,
+          "guide_grids": 0}
 
 
 @dataclass
@@ -61,10 +62,14 @@ class TrainConfig:
                          "motion-compensated interpolation of them (minterpolate, computed at the start of each "
                          "GOP), so that slow motion moves instead of cross-fading. 'mci2' fits a weighted mean of "
                          "two minterpolate settings (64-px search 2/3, 8-px blocks 1/3), closer to the true frames; "
-                         "'mci' the single setting the benchmarks compare with (mci/aobmc/bidir), half as long to "
-                         "make; 'off' fits the frames alone. "
+                         "'mci' the setting the benchmarks compare with (mci/aobmc/bidir) alone, half as long to "
+                         "make; 'off' fits the frames alone (see also --guide-grids). "
                          "Not used by --task inpaint (the interpolation would see the hidden pixels)",
                          choices=GUIDES)
+    guide_grids: int = option(4, "minterpolate block grids the in-between targets are the mean of: each run pads "
+                               "the frames to whole 16-pixel blocks, each grid offset by 16/N pixels from the "
+                               "last, so the guide takes N times as long (0: one run on the frames as they are, "
+                               "as the ffmpeg command line does)", metavar="N")
     guide_weight: float = option(0.75, "weight of the in-between targets' error against the fitted frames' (1)")
     guide_split: int = option(0, "in-between targets per fitted interval: its length in frames is cut into this "
                                "many steps (0: auto, every held-out frame for --task interp, else 2: half frames)")
@@ -172,6 +177,7 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(0 <= cfg.atom_warmup < 1, "--atom-warmup", "in [0, 1)", cfg.atom_warmup)
     _check(0 < cfg.atom_start <= 1, "--atom-start", "in (0, 1]", cfg.atom_start)
     _check(cfg.guide in GUIDES, "--guide", f"one of {', '.join(GUIDES)}", cfg.guide)
+    _check(0 <= cfg.guide_grids <= 16, "--guide-grids", "in [0, 16]", cfg.guide_grids)
     _check(cfg.guide_weight >= 0, "--guide-weight", ">= 0", cfg.guide_weight)
     _check(cfg.guide_split == 0 or cfg.guide_split >= 2, "--guide-split", "0 (auto) or >= 2", cfg.guide_split)
     _check(0 < cfg.guide_share <= 1, "--guide-share", "in (0, 1]", cfg.guide_share)

@@ -76,7 +76,8 @@ def guide_targets(cfg: TrainConfig, keys: np.ndarray, frames: list[int], context
     from .baselines import MCI2_OPTIONS, guide_runs, mean_frames
 
     # the run after the lead frame, its mean with the run after the frames before (mci2: two settings each)
-    out = mean_frames(*guide_runs(keys, split, context, MCI2_OPTIONS if cfg.guide == "mci2" else None))
+    out = mean_frames(*guide_runs(keys, split, context, MCI2_OPTIONS if cfg.guide == "mci2" else None,
+                                  cfg.guide_grids))
     step = (frames[-1] - frames[0]) / (len(frames) - 1)
     inner = [i for i in range(out.shape[0]) if i % split]
     return out[inner], [frames[0] + i * step / split for i in inner]
