@@ -150,8 +150,6 @@ def guide_runs(keys: np.ndarray, split: int, context: np.ndarray | None = None, 
     offsets each is run at (0: the frames as they are). Each run ((K - 1) * split + 1, H, W, 3) uint8;
     :func:`mean_frames` mixes them."""
     def run(frames: np.ndarray, lead: bool) -> np.ndarray:
-        if setting is None and not grids:
-            return motion_frames(frames, split, lead=lead)
         return mixed_motion_frames(frames, split, setting, lead=lead, grids=grids)
 
     after = None
