@@ -60,7 +60,9 @@ DEMO = ROOT / "player" / "data" / "demo.engine"
 # Import name -> pip name of what the steps need beyond torch: the package's own dependencies and the tests'.
 NEEDS = {"numpy": "numpy", "av": "av", "safetensors": "safetensors", "tqdm": "tqdm", "PIL": "pillow",
          "onnx": "onnx", "glfw": "glfw", "OpenGL": "PyOpenGL", "pytest": "pytest", "onnxruntime": "onnxruntime",
-         "matplotlib": "matplotlib", "triton": "triton"}
+         "matplotlib": "matplotlib", "triton": "triton",
+         # the guide's optical flow (training, and the tests' fixtures); in the GPU image's package list already
+         "cv2": "opencv-python-headless"}
 # The tests with a GPU path (pytest -k over these files); test_triton.py is taken whole.
 TEST_FILES = ["tests/engines/test_triton.py", "tests/engines/test_decoder.py", "tests/player/test_interop.py",
               "tests/player/test_bench.py"]

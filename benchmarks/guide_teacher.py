@@ -27,7 +27,7 @@ import numpy as np
 from actinr.engines.media import parse_size
 from actinr.train import baselines
 from actinr.train.config import TrainConfig
-from actinr.train.tasks import GUIDE_CONTEXT, fitted_frames, spans_for
+from actinr.train.tasks import GUIDE_CONTEXT, fitted_frames, guide_targets, spans_for
 from actinr.train.video import read_video
 
 from clips import clip_path  # benchmarks/clips.py
@@ -59,6 +59,11 @@ SETTINGS = {  # name: (((options, weight), ...), block grids: baselines.mixed_mo
     "mci2, 4 grids (offsets 0, 4, 8, 12)": (baselines.MCI2_OPTIONS, 4),
     "mci, padded to whole blocks": (((BASE, 1.0),), 1),
     "mci, 4 grids": (((BASE, 1.0),), 4),
+    # --guide-flow: the optical-flow frames (baselines.flow_frames) alone, or mixed in at that share
+    "flow alone": ((), 0, 1.0),
+    "mci2, 4 grids, flow 0.5": (baselines.MCI2_OPTIONS, 4, 0.5),
+    "mci2, 4 grids, flow 0.7": (baselines.MCI2_OPTIONS, 4, 0.7),
+    "mci2, 4 grids, flow 0.85": (baselines.MCI2_OPTIONS, 4, 0.85),
 }
 
 
@@ -66,15 +71,23 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255.0 ** 2 / np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)))
 
 
-def teacher_psnr(frames: np.ndarray, every: int, setting, grids: int = 0) -> float:
-    """Mean PSNR of ``setting``'s in-between frames of each GOP at the held-out times."""
-    cfg = TrainConfig(task="interp", every=every)
+def teacher_psnr(frames: np.ndarray, every: int, setting, grids: int = 0, flow: float = 0.0) -> float:
+    """Mean PSNR of ``setting``'s in-between frames of each GOP at the held-out times (``flow``: the share of
+    the optical-flow frames mixed in, as ``--guide-flow``: train/tasks.py ``guide_targets``)."""
+    cfg = TrainConfig(task="interp", every=every, guide_grids=grids, guide_flow=flow,
+                      guide="mci2" if setting == baselines.MCI2_OPTIONS else "mci")
     count, scores = len(frames), []
     for first, last in spans_for(cfg, count):
         keys = [f for f in fitted_frames(cfg, count) if first <= f <= last]
         context = [f for f in fitted_frames(cfg, count) if f < first][-GUIDE_CONTEXT:]
-        out = baselines.mean_frames(*baselines.guide_runs(frames[keys], every, frames[context] if context else None,
-                                                          setting, grids))
+        if flow > 0:  # the guide itself (its minterpolate settings are --guide's)
+            out = np.empty_like(frames[first:last + 1])
+            out[0::every] = frames[keys]
+            inner, _ = guide_targets(cfg, frames[keys], keys, frames[context] if context else None)
+            out[[i for i in range(len(out)) if i % every]] = inner
+        else:
+            out = baselines.mean_frames(*baselines.guide_runs(frames[keys], every,
+                                                              frames[context] if context else None, setting, grids))
         scores += [psnr(out[i], frames[first + i]) for i in range(out.shape[0]) if i % every]
     return float(np.mean(scores))
 
@@ -91,9 +104,10 @@ def main() -> None:
     print(f"{'setting':36s} " + " ".join(f"{n:>18s}" for n in names))
     settings = {n: v for n, v in SETTINGS.items() if not args.only or any(t in n for t in args.only)}
     rows, t0 = [], time.perf_counter()
-    for name, (setting, grids) in settings.items():
-        vals = [round(teacher_psnr(clips[(c, s, r)], k, setting, grids), 3) for c, s, r, k in SETUPS]
-        rows.append({"setting": name, "options": [[o, w] for o, w in setting], "grids": grids,
+    for name, (setting, grids, *flow) in settings.items():
+        flow = flow[0] if flow else 0.0
+        vals = [round(teacher_psnr(clips[(c, s, r)], k, setting, grids, flow), 3) for c, s, r, k in SETUPS]
+        rows.append({"setting": name, "options": [[o, w] for o, w in setting], "grids": grids, "flow": flow,
                      **dict(zip(names, vals))})
         print(f"{name:36s} " + " ".join(f"{v:18.3f}" for v in vals), flush=True)
     print(f"{time.perf_counter() - t0:.0f} s")

@@ -7,8 +7,10 @@ bias tables: what ``actinr-play`` shows) and scored against the true frame,
 beside blending the two neighbouring fitted frames, repeating the previous
 one and ffmpeg ``minterpolate`` (mci/aobmc/bidir) run on the same fitted
 frames, as they are and padded to whole 16-pixel blocks ("mci padded": the
-filter does much better on bikes' 320x136 so, and a user can pad too). PSNR
-and SSIM, mean and worst frame.
+filter does much better on bikes' 320x136 so, and a user can pad too), and
+the optical-flow interpolation the guide mixes in (``--guide-flow``:
+train/baselines.py ``flow_frames``) on its own. PSNR and SSIM, mean and
+worst frame.
 
 GOP switches: on each clip's k = 2 bundle (two GOPs), the picture is
 rendered every 0.1 frame across the whole clip; a step's size is the mean
@@ -141,6 +143,10 @@ def one(clip: str, every: int, work: Path, extra: dict) -> tuple[dict, Path]:
     # pad too): the fair baseline where a side is not a multiple of 16 (bikes 320x136)
     padded = baselines.motion_frames(frames[: keys[-1] + 1: every], every, grid=0)
     row["minterpolate_padded"] = scores({f: padded[f] for f in held}, frames)
+    # the optical-flow interpolation the guide mixes in (--guide-flow; baselines.flow_frames): the teacher's
+    # main part on its own, to show how far the model is from it
+    flow = baselines.flow_frames(frames[: keys[-1] + 1: every], every)
+    row["flow"] = scores({f: flow[f] for f in held}, frames)
     return row, bundle
 
 
@@ -149,7 +155,7 @@ def print_table(clip: str, rows: list[dict]) -> None:
     print(f"\n{clip} {r0['size'][0]}x{r0['size'][1]} frames {r0['frames']}: held-out frames, PSNR dB "
           "mean / worst (SSIM mean / worst)")
     print(f"{'k':>3} {'INR':>22} {'blend':>22} {'repeat':>22} {'minterpolate':>22} {'mci padded':>22} "
-          f"{'INR fitted':>11} {'train s':>8}")
+          f"{'flow (guide)':>22} {'INR fitted':>11} {'train s':>8}")
 
     def cell(s):
         return "-" if s is None else f"{s['psnr']:.2f}/{s['psnr_worst']:.2f} ({s['ssim']:.3f}/{s['ssim_worst']:.3f})"
@@ -157,7 +163,7 @@ def print_table(clip: str, rows: list[dict]) -> None:
     for r in rows:
         print(f"{r['every']:>3} {cell(r['inr']):>22} {cell(r['blend']):>22} {cell(r['repeat']):>22} "
               f"{cell(r.get('minterpolate')):>22} {cell(r.get('minterpolate_padded')):>22} "
-              f"{r['inr_fitted']['psnr']:>11.2f} {r['train_seconds']:>8.1f}")
+              f"{cell(r.get('flow')):>22} {r['inr_fitted']['psnr']:>11.2f} {r['train_seconds']:>8.1f}")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ MASKS = ("center", "boxes")
 TIME_BIAS = ("all", "first")
 GUIDES = ("mci", "mci2", "off")
 MOTION_SPANS = ("target", "interval")
+MOTION_OF = ("targets", "mci")
 GOP_SPAN_KEYS = 5  # fitted frames a GOP holds at least under --gop-span (4 lost carphone 0-40 k = 5 0.27 dB, 3 lost
 # carphone k = 10 0.07 dB: docs/measurements.md "Three GOPs at k = 4")
 # Fields added after runs were first written, with the value that reproduces those runs.
@@ -20,7 +21,7 @@ LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine"
           "guide": "off", "guide_weight": 0.5, "guide_split": 0,
           "guide_share": 1.0, "guide_gate": 0.0, "guide_motion": 0.0, "shared_weight": 1.0, "scene_cut": 0.0,
           "gop_shift": 0, "gop_margin": 0, "lr_warmup": 0.0, "guide_motion_span": "target", "gop_span": 0,
-          "guide_grids": 0}
+          "guide_grids": 0, "guide_flow": 0.0, "guide_motion_of": "targets"}
 
 
 @dataclass
@@ -63,13 +64,19 @@ class TrainConfig:
                          "GOP), so that slow motion moves instead of cross-fading. 'mci2' fits a weighted mean of "
                          "two minterpolate settings (64-px search 2/3, 8-px blocks 1/3), closer to the true frames; "
                          "'mci' the setting the benchmarks compare with (mci/aobmc/bidir) alone, half as long to "
-                         "make; 'off' fits the frames alone (see also --guide-grids). "
+                         "make; 'off' fits the frames alone (see also --guide-grids, and --guide-flow, which mixes in "
+                         "optical flow). "
                          "Not used by --task inpaint (the interpolation would see the hidden pixels)",
                          choices=GUIDES)
     guide_grids: int = option(4, "minterpolate block grids the in-between targets are the mean of: each run pads "
                                "the frames to whole 16-pixel blocks, each grid offset by 16/N pixels from the "
                                "last, so the guide takes N times as long (0: one run on the frames as they are, "
                                "as the ffmpeg command line does)", metavar="N")
+    guide_flow: float = option(0.7, "share of optical flow in the in-between targets: the rest is minterpolate "
+                                "(--guide, --guide-grids); the flow is dense (OpenCV's DIS) both ways between each "
+                                "pair of fitted frames, both frames splatted forward to the in-between time, so it "
+                                "follows motion per pixel where minterpolate moves 16-pixel blocks (1: the flow "
+                                "alone, 0: minterpolate alone, as runs before it did)", metavar="SHARE")
     guide_weight: float = option(0.75, "weight of the in-between targets' error against the fitted frames' (1)")
     guide_split: int = option(0, "in-between targets per fitted interval: its length in frames is cut into this "
                                "many steps (0: auto, every held-out frame for --task interp, else 2: half frames)")
@@ -91,6 +98,12 @@ class TrainConfig:
                                      "targets, so that with k - 1 frames between fitted ones the threshold is "
                                      "LEVELS / (k - 1): the longer the gap, the less the model's own "
                                      "interpolation is trusted)", choices=MOTION_SPANS)
+    guide_motion_of: str = option("mci", "what --guide-motion's departure from a cross-fade is measured on: "
+                                  "'mci', the guide's minterpolate frames before --guide-flow mixes the flow in "
+                                  "(the targets themselves with --guide-flow 1); 'targets', the targets. The flow's "
+                                  "resampling departs from a cross-fade in still textured places too, and measured "
+                                  "on the targets it guided three times the patches on carphone k = 2 (-0.12 dB)",
+                                  choices=MOTION_OF)
     guide_motion_max: float = option(1.0, "with --guide-motion, the weight keeps growing past full with the motion "
                                       "the targets show, up to this many times --guide-weight (reached at "
                                       "1 + this many times LEVELS): where minterpolate moves things most, the model "
@@ -178,6 +191,7 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(0 < cfg.atom_start <= 1, "--atom-start", "in (0, 1]", cfg.atom_start)
     _check(cfg.guide in GUIDES, "--guide", f"one of {', '.join(GUIDES)}", cfg.guide)
     _check(0 <= cfg.guide_grids <= 16, "--guide-grids", "in [0, 16]", cfg.guide_grids)
+    _check(0 <= cfg.guide_flow <= 1, "--guide-flow", "in [0, 1]", cfg.guide_flow)
     _check(cfg.guide_weight >= 0, "--guide-weight", ">= 0", cfg.guide_weight)
     _check(cfg.guide_split == 0 or cfg.guide_split >= 2, "--guide-split", "0 (auto) or >= 2", cfg.guide_split)
     _check(0 < cfg.guide_share <= 1, "--guide-share", "in (0, 1]", cfg.guide_share)
@@ -185,6 +199,8 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(cfg.guide_motion >= 0, "--guide-motion", ">= 0", cfg.guide_motion)
     _check(cfg.guide_motion_span in MOTION_SPANS, "--guide-motion-span", f"one of {', '.join(MOTION_SPANS)}",
            cfg.guide_motion_span)
+    _check(cfg.guide_motion_of in MOTION_OF, "--guide-motion-of", f"one of {', '.join(MOTION_OF)}",
+           cfg.guide_motion_of)
     _check(cfg.guide_motion_max >= 1, "--guide-motion-max", ">= 1", cfg.guide_motion_max)
     _check(cfg.shared_weight > 0, "--shared-weight", "> 0", cfg.shared_weight)
     _check(cfg.gop_margin >= 0, "--gop-margin", ">= 0", cfg.gop_margin)

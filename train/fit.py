@@ -360,7 +360,7 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
     key_img = keys.view(nf, run.source.height, run.source.width, 3).numpy()
     before = guide_context(run, frames)
     ctx = target[[f - offset for f in before]].view(len(before), *key_img.shape[1:]).numpy() if before else None
-    img, times = guide_targets(cfg, key_img, frames, ctx)
+    img, times, moving = guide_targets(cfg, key_img, frames, ctx, motion=True)
     ng = min(len(times), max(1, round(nf * cfg.guide_share)))
     trust = None  # (P, 1, 1): the guide's weight in each patch (--guide-gate); None: 1 everywhere
     if ng:
@@ -369,7 +369,7 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
         g_tgt = g_tgt.float().div_(255.0).reshape(p, len(times) * k, 3)  # (P, G*K, 3)
         fw = torch.cat([torch.full((nf,), 1.0 / nf), torch.full((ng,), cfg.guide_weight / ng)]).to(device)
         gates = [guide_trust(cfg, key_img, pixel.numpy(), loss_weight.cpu().numpy()),
-                 motion_trust(cfg, key_img, frames, img, times, pixel.numpy(), loss_weight.cpu().numpy())]
+                 motion_trust(cfg, key_img, frames, moving, times, pixel.numpy(), loss_weight.cpu().numpy())]
         gates = [v for v in gates if v is not None]
         if gates:
             trust = torch.from_numpy(np.prod(gates, 0))[:, None, None].to(device)

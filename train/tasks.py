@@ -56,8 +56,8 @@ def guide_split(cfg: TrainConfig) -> int:
 GUIDE_CONTEXT = 2  # fitted frames before a GOP's first that the in-between targets' motion search starts from
 
 
-def guide_targets(cfg: TrainConfig, keys: np.ndarray, frames: list[int], context: np.ndarray | None = None
-                  ) -> tuple[np.ndarray, list[float]]:
+def guide_targets(cfg: TrainConfig, keys: np.ndarray, frames: list[int], context: np.ndarray | None = None,
+                  motion: bool = False) -> tuple:
     """In-between targets of one GOP: ``keys`` (F, H, W, 3) uint8 are its fitted frames (numbers ``frames``,
     evenly spaced) as the loss sees them -> (G, H, W, 3) uint8 motion-compensated frames and their times in
     frames. The GOP's frames go to minterpolate after the lead frame (``motion_frames``), and, given
@@ -67,20 +67,34 @@ def guide_targets(cfg: TrainConfig, keys: np.ndarray, frames: list[int], context
     pair's vectors, so what comes first changes its output: after the frames before, it is minterpolate of
     the whole run's fitted frames (on bikes exactly), which after bikes' scene cut is 0.9 dB closer at
     k = 4 and 0.3 dB further at k = 10 than after the lead; the mean is within 0.01 dB of the better one or
-    above both (docs/measurements.md). Only these frames are read, so a GOP fitted alone (``--workers``)
-    gets the same.
+    above both (docs/measurements.md). ``--guide-flow S`` mixes that with the optical-flow frames
+    (``flow_frames``, of the GOP's own fitted frames), S of the flow to 1 - S (1: the flow alone, minterpolate
+    not run). Only these frames are read, so a GOP fitted alone (``--workers``) gets the same. ``motion``:
+    a third item, the frames ``motion_trust`` measures the motion on at the same times (``--guide-motion-of``:
+    the targets, or the minterpolate frames before the flow is mixed in).
     """
     split = guide_split(cfg)
     if split == 0 or len(frames) < 2:
-        return np.zeros((0, *keys.shape[1:]), np.uint8), []
-    from .baselines import MCI2_OPTIONS, guide_runs, mean_frames
+        none = np.zeros((0, *keys.shape[1:]), np.uint8)
+        return (none, [], none) if motion else (none, [])
+    from .baselines import MCI2_OPTIONS, flow_frames, guide_runs, mean_frames
 
-    # the run after the lead frame, its mean with the run after the frames before (mci2: two settings each)
-    out = mean_frames(*guide_runs(keys, split, context, MCI2_OPTIONS if cfg.guide == "mci2" else None,
-                                  cfg.guide_grids))
+    # the run after the lead frame, its mean with the run after the frames before (mci2: two settings each);
+    # --guide-flow: that mixed with the optical-flow frames
+    out = mci = None
+    if cfg.guide_flow < 1:
+        out = mci = mean_frames(*guide_runs(keys, split, context, MCI2_OPTIONS if cfg.guide == "mci2" else None,
+                                            cfg.guide_grids))
+    if cfg.guide_flow > 0:
+        flow = flow_frames(keys, split).astype(np.float32)
+        mix = flow if mci is None else cfg.guide_flow * flow + (1 - cfg.guide_flow) * mci.astype(np.float32)
+        out = np.clip(np.round(mix), 0, 255).astype(np.uint8)
     step = (frames[-1] - frames[0]) / (len(frames) - 1)
     inner = [i for i in range(out.shape[0]) if i % split]
-    return out[inner], [frames[0] + i * step / split for i in inner]
+    times = [frames[0] + i * step / split for i in inner]
+    if not motion:
+        return out[inner], times
+    return out[inner], times, (mci if cfg.guide_motion_of == "mci" and mci is not None else out)[inner]
 
 
 def guide_check(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -128,6 +142,10 @@ def motion_trust(cfg: TrainConfig, keys: np.ndarray, frames: list[int], img: np.
     Summed over an interval, one in-between frame (k = 2, or half frames) weighs as before, and a longer gap
     is guided where it moves less: across one missing frame the model's own interpolation beats fitting
     minterpolate's where that is near a cross-fade, across three or nine it does not (docs/measurements.md).
+    ``img`` is what ``guide_targets(..., motion=True)`` gives as its third item (``--guide-motion-of``): by
+    default the guide's minterpolate frames, not the targets with the optical flow mixed in, whose resampling
+    departs from a cross-fade in still textured places too (measured on carphone k = 2: three times the
+    patches guided, 0.12 dB lost; docs/measurements.md "An optical-flow teacher").
     ``pixel`` (P, K) indexes a patch's pixels in the flattened frame, ``weight`` (P, K) their loss weights.
     None: every patch weighs 1."""
     if cfg.guide_motion <= 0 or not times:
