@@ -11,7 +11,9 @@ slow-motion benchmark's ranges (benchmarks/slowmo_quality.py) and on two
 ranges away from them (bikes 140-180 and carphone 70-110, k = 4). Seconds each; no fit. The
 rows with block grids (``--guide-grids``) pad the frames to whole 16-pixel blocks (edge pixels repeated);
 "mci, padded to whole blocks" is the baseline's own setting on padded frames, which an ffmpeg user can
-have too: the fair motion-compensated baseline where a side is not a multiple of 16.
+have too: the fair motion-compensated baseline where a side is not a multiple of 16. The "flow" rows are
+the guide with ``--guide-flow`` (train/baselines.py ``flow_frames``, dense optical flow, alone or mixed
+with mci2 on 4 grids at that share), computed by train/tasks.py ``guide_targets`` itself.
 
     python benchmarks/guide_teacher.py            # the table, and a JSON in benchmarks/results/
     python benchmarks/guide_teacher.py --only baseline mci2   # two settings
