@@ -13,7 +13,8 @@ rows with block grids (``--guide-grids``) pad the frames to whole 16-pixel block
 "mci, padded to whole blocks" is the baseline's own setting on padded frames, which an ffmpeg user can
 have too: the fair motion-compensated baseline where a side is not a multiple of 16. The "flow" rows are
 the guide with ``--guide-flow`` (train/baselines.py ``flow_frames``, dense optical flow, alone or mixed
-with mci2 on 4 grids at that share), computed by train/tasks.py ``guide_targets`` itself.
+with mci2 on 4 grids at that share), computed by train/tasks.py ``guide_targets`` itself; "accel" rows add
+``--guide-flow-accel`` (the flow's pixels on a parabola through the neighbouring fitted frames).
 
     python benchmarks/guide_teacher.py            # the table, and a JSON in benchmarks/results/
     python benchmarks/guide_teacher.py --only baseline mci2   # two settings
@@ -66,6 +67,11 @@ SETTINGS = {  # name: (((options, weight), ...), block grids: baselines.mixed_mo
     "mci2, 4 grids, flow 0.5": (baselines.MCI2_OPTIONS, 4, 0.5),
     "mci2, 4 grids, flow 0.7": (baselines.MCI2_OPTIONS, 4, 0.7),
     "mci2, 4 grids, flow 0.85": (baselines.MCI2_OPTIONS, 4, 0.85),
+    # --guide-flow-accel: the flow's pixels on a parabola through the keys before and after (flow_frames accel)
+    "flow alone, accel 0.5": ((), 0, 1.0, 0.5),
+    "flow alone, accel 1": ((), 0, 1.0, 1.0),
+    "mci2, 4 grids, flow 0.7, accel 0.5": (baselines.MCI2_OPTIONS, 4, 0.7, 0.5),
+    "mci2, 4 grids, flow 0.7, accel 1": (baselines.MCI2_OPTIONS, 4, 0.7, 1.0),
 }
 
 
@@ -73,10 +79,12 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255.0 ** 2 / np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)))
 
 
-def teacher_psnr(frames: np.ndarray, every: int, setting, grids: int = 0, flow: float = 0.0) -> float:
+def teacher_psnr(frames: np.ndarray, every: int, setting, grids: int = 0, flow: float = 0.0, accel: float = 0.0
+                 ) -> float:
     """Mean PSNR of ``setting``'s in-between frames of each GOP at the held-out times (``flow``: the share of
-    the optical-flow frames mixed in, as ``--guide-flow``: train/tasks.py ``guide_targets``)."""
-    cfg = TrainConfig(task="interp", every=every, guide_grids=grids, guide_flow=flow,
+    the optical-flow frames mixed in, as ``--guide-flow``, ``accel`` as ``--guide-flow-accel``: train/tasks.py
+    ``guide_targets``)."""
+    cfg = TrainConfig(task="interp", every=every, guide_grids=grids, guide_flow=flow, guide_flow_accel=accel,
                       guide="mci2" if setting == baselines.MCI2_OPTIONS else "mci")
     count, scores = len(frames), []
     for first, last in spans_for(cfg, count):
@@ -106,10 +114,11 @@ def main() -> None:
     print(f"{'setting':36s} " + " ".join(f"{n:>18s}" for n in names))
     settings = {n: v for n, v in SETTINGS.items() if not args.only or any(t in n for t in args.only)}
     rows, t0 = [], time.perf_counter()
-    for name, (setting, grids, *flow) in settings.items():
-        flow = flow[0] if flow else 0.0
-        vals = [round(teacher_psnr(clips[(c, s, r)], k, setting, grids, flow), 3) for c, s, r, k in SETUPS]
+    for name, (setting, grids, *more) in settings.items():
+        flow, accel = (*more, 0.0, 0.0)[:2]
+        vals = [round(teacher_psnr(clips[(c, s, r)], k, setting, grids, flow, accel), 3) for c, s, r, k in SETUPS]
         rows.append({"setting": name, "options": [[o, w] for o, w in setting], "grids": grids, "flow": flow,
+                     "accel": accel,
                      **dict(zip(names, vals))})
         print(f"{name:36s} " + " ".join(f"{v:18.3f}" for v in vals), flush=True)
     print(f"{time.perf_counter() - t0:.0f} s")

@@ -134,6 +134,22 @@ def _warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
     return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def _consistency(flow: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Per pixel, how well ``flow`` (H, W, 2) comes back along ``other``, the flow the other way:
+    ``exp(-miss / FLOW_SIGMA)`` in (0, 1]."""
+    return np.exp(-np.linalg.norm(flow + _warp(other, flow), axis=-1) / FLOW_SIGMA)
+
+
+def _acceleration(ahead: np.ndarray, behind: np.ndarray, behind_back: np.ndarray, share: float):
+    """A key's pixels' acceleration (H, W, 2) over one key interval from its flows to the next key ``ahead``
+    and to the one behind it ``behind`` (whose own flow back is ``behind_back``), times ``share`` and the
+    consistency of ``behind``; 0.0 when ``share`` is 0. Its path ``s (ahead - behind) / 2 + s^2 (ahead +
+    behind) / 2`` departs from ``s * ahead`` by ``-s (1 - s) / 2`` times this."""
+    if share <= 0:
+        return 0.0
+    return (ahead + behind) * (share * _consistency(behind, behind_back))[..., None]
+
+
 def _splat(img: np.ndarray, flow: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Forward splatting: each pixel of ``img`` (H, W, 3) float32 moved by ``flow`` (H, W, 2) and spread over
     the four pixels around where it lands (bilinear), times ``weight`` (H, W) -> (4, H * W) float64: the
@@ -155,7 +171,7 @@ def _splat(img: np.ndarray, flow: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return out
 
 
-def flow_frames(keys: np.ndarray, split: int) -> np.ndarray:
+def flow_frames(keys: np.ndarray, split: int, accel: float = 0.0) -> np.ndarray:
     """Optical-flow interpolation of ``keys`` (K, H, W, 3) uint8 to ``split`` frames per key interval.
 
     Returns ((K - 1) * split + 1, H, W, 3) uint8, output ``i`` at time ``i / split`` in key intervals (every
@@ -168,6 +184,14 @@ def flow_frames(keys: np.ndarray, split: int) -> np.ndarray:
     linear approximation of Super SloMo, Jiang et al. 2018). Unlike minterpolate's 16-pixel blocks, the
     flow is per pixel: on bikes k = 4 the teacher was 32.5 dB against minterpolate's 29.8 on 4 block grids
     (docs/measurements.md "An optical-flow teacher").
+
+    ``accel`` (``--guide-flow-accel``): how much of each pixel's acceleration its path follows, where the key
+    on its far side exists (the key before the first frame of the pair, after the second). Through the
+    flows to both neighbours, ``f_1`` and ``f_-1``, a pixel moves ``t (f_1 - f_-1) / 2 + t^2 (f_1 + f_-1) / 2``
+    by time t (a parabola through the three keys, as in quadratic video interpolation, Xu et al. 2019) rather
+    than ``t f_1``; the difference is added times ``accel`` and times the backward flow's own
+    forward-backward consistency (an occluded neighbour gives no acceleration). The flows are the same ones:
+    no more flow is computed.
     """
     try:
         import cv2
@@ -182,15 +206,22 @@ def flow_frames(keys: np.ndarray, split: int) -> np.ndarray:
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     out = np.empty((count, h, w, 3), np.uint8)
     out[::split] = keys
+    gray = [cv2.cvtColor(np.ascontiguousarray(k), cv2.COLOR_RGB2GRAY) for k in keys]
+    fwd = [dis.calc(gray[n], gray[n + 1], None) for n in range(len(keys) - 1)]  # key n -> n + 1
+    bwd = [dis.calc(gray[n + 1], gray[n], None) for n in range(len(keys) - 1)]  # key n + 1 -> n
     for n in range(len(keys) - 1):
         a, b = keys[n].astype(np.float32), keys[n + 1].astype(np.float32)
-        ga, gb = (cv2.cvtColor(np.ascontiguousarray(k), cv2.COLOR_RGB2GRAY) for k in keys[n:n + 2])
-        f01, f10 = dis.calc(ga, gb, None), dis.calc(gb, ga, None)
-        trust0 = np.exp(-np.linalg.norm(f01 + _warp(f10, f01), axis=-1) / FLOW_SIGMA)
-        trust1 = np.exp(-np.linalg.norm(f10 + _warp(f01, f10), axis=-1) / FLOW_SIGMA)
+        f01, f10 = fwd[n], bwd[n]
+        trust0, trust1 = _consistency(f01, f10), _consistency(f10, f01)
+        # the acceleration each frame's pixels follow (t (1 - t) / 2 times it is the path's departure from a
+        # line), 0 without a key on the far side
+        acc0 = _acceleration(f01, bwd[n - 1], fwd[n - 1], accel) if n > 0 else 0.0
+        acc1 = _acceleration(f10, fwd[n + 1], bwd[n + 1], accel) if n + 2 < len(keys) else 0.0
         for i in range(1, split):
             t = i / split
-            acc = _splat(a, t * f01, (1 - t) * trust0) + _splat(b, (1 - t) * f10, t * trust1)
+            bend = t * (1 - t) / 2
+            acc = (_splat(a, t * f01 - bend * acc0, (1 - t) * trust0)
+                   + _splat(b, (1 - t) * f10 - bend * acc1, t * trust1))
             mix = (acc[:3] / np.maximum(acc[3], 1e-12)).T.reshape(h, w, 3)
             hole = (acc[3] < FLOW_HOLE).reshape(h, w)
             if hole.any():
