@@ -215,13 +215,13 @@ def flow_frames(keys: np.ndarray, split: int, accel: float = 0.0) -> np.ndarray:
         trust0, trust1 = _consistency(f01, f10), _consistency(f10, f01)
         # the acceleration each frame's pixels follow (t (1 - t) / 2 times it is the path's departure from a
         # line), 0 without a key on the far side
-        acc0 = _acceleration(f01, bwd[n - 1], fwd[n - 1], accel) if n > 0 else 0.0
-        acc1 = _acceleration(f10, fwd[n + 1], bwd[n + 1], accel) if n + 2 < len(keys) else 0.0
+        curve0 = _acceleration(f01, bwd[n - 1], fwd[n - 1], accel) if n > 0 else 0.0
+        curve1 = _acceleration(f10, fwd[n + 1], bwd[n + 1], accel) if n + 2 < len(keys) else 0.0
         for i in range(1, split):
             t = i / split
             bend = t * (1 - t) / 2
-            acc = (_splat(a, t * f01 - bend * acc0, (1 - t) * trust0)
-                   + _splat(b, (1 - t) * f10 - bend * acc1, t * trust1))
+            acc = (_splat(a, t * f01 - bend * curve0, (1 - t) * trust0)
+                   + _splat(b, (1 - t) * f10 - bend * curve1, t * trust1))
             mix = (acc[:3] / np.maximum(acc[3], 1e-12)).T.reshape(h, w, 3)
             hole = (acc[3] < FLOW_HOLE).reshape(h, w)
             if hole.any():
