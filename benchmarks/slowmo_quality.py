@@ -59,6 +59,7 @@ from actinr.train.video import read_video
 
 from clips import ACCEPTANCE, acceptance_path, clip_path  # benchmarks/clips.py (this folder is on sys.path)
 from common import RESULTS, machine, save_result
+from slowmo_ablation import parse_variant  # benchmarks/slowmo_ablation.py: the same KEY=VALUE variants
 
 CLIPS = {"carphone": (0, 41, None), "bikes": (0, 41, "320x136"),  # start, frames, resize
          "bigbuckbunny": (0, 41, "320x180")}  # the acceptance clip: only by name (--clips bigbuckbunny)
@@ -142,6 +143,7 @@ def one(clip: str, every: int, work: Path, extra: dict) -> tuple[dict, Path]:
         inr = {f: np.asarray(dec.render(f / dec.info.fps)) for f in held}
         on_keys = {f: np.asarray(dec.render(f / dec.info.fps)) for f in keys}
     row = {"clip": clip, "every": every, "frames": f"{start}-{start + count - 1}",
+           "patch": run.patch, "batch": run.config.batch, "detail_db": run.detail,
            "size": list(frames.shape[2:0:-1]), "gops": [list(s) for s in run.spans],
            "train_seconds": round(sum(r.seconds for r in run.results), 1), "wall_seconds": round(fit_s, 1),
            "inr": scores(inr, frames), "inr_fitted": scores(on_keys, frames),
@@ -176,6 +178,8 @@ def print_table(clip: str, rows: list[dict]) -> None:
     r0 = rows[0]
     print(f"\n{clip} {r0['size'][0]}x{r0['size'][1]} frames {r0['frames']}: held-out frames, PSNR dB "
           "mean / worst (SSIM mean / worst)")
+    detail = "" if r0["detail_db"] is None else f", the frames' detail {r0['detail_db']:.1f} dB"
+    print(f"patch {r0['patch']}, {r0['batch']} pixels per patch and frame a step{detail}")
     print(f"{'k':>3} {'INR':>22} {'blend':>22} {'repeat':>22} {'minterpolate':>22} {'mci padded':>22} "
           f"{'flow (guide)':>22} {'INR fitted':>11} {'train s':>8}")
 
@@ -201,14 +205,23 @@ def main() -> None:
     ap.add_argument("--every", default="2,4,10", help="comma-separated k of --every k")
     ap.add_argument("--out", default=str(RESULTS), help="folder for the JSON result")
     ap.add_argument("--iters", type=int, default=None, help="override the default iterations per GOP (smoke runs)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE[+KEY=VALUE...]",
+                    help="train with these TrainConfig fields changed (as slowmo_ablation.py's variants, e.g. "
+                         "seed=1 or patch=32+batch=128): a check of a setting, not the defaults' benchmark")
     args = ap.parse_args()
     extra = {"iters": args.iters} if args.iters else {}
+    for text in args.set:
+        try:
+            extra.update(parse_variant(text))
+        except (SystemExit, ValueError) as exc:
+            ap.error(f"--set {text}: {exc}")
     clips = [c for c in args.clips.split(",") if c]
     if unknown := [c for c in clips if c not in CLIPS]:
         ap.error(f"unknown clip(s) {', '.join(unknown)}: choose from {', '.join(CLIPS)}")
     ks = [int(k) for k in args.every.split(",") if k]
     work = Path(tempfile.mkdtemp(prefix="actinr-slowmo-"))
-    result = {"clips": {}, "switch": {}, "config": {"defaults": TrainConfig().to_json(), **extra}}
+    result = {"clips": {}, "switch": {}, "config": {"defaults": TrainConfig().to_json(), **extra},
+              "overrides": extra}
     try:
         for clip in clips:
             rows = []

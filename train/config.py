@@ -13,6 +13,12 @@ TIME_BIAS = ("all", "first")
 GUIDES = ("mci", "mci2", "off")
 MOTION_SPANS = ("target", "interval")
 MOTION_OF = ("targets", "mci")
+BATCH = 128  # --batch 0: pixels per patch and frame at the patch size the resolution gives
+# --patch 0: footage whose frames are under this PSNR (dB) against their own 2x low-pass (train/scenes.py detail_db) is
+# detailed and gets patches one step smaller. Carphone 176x144 is at 27.6 dB (patch 24 instead of 32 lifted its
+# in-between frames about 0.25 / 0.04 dB at k = 2 / 4 for 1.1x the training time), bikes 320x136 at 36.9 (fitted at
+# 44 dB already): the threshold lies between the two (docs/measurements.md "A patch size from the footage's detail").
+DETAIL_DB = 32.0
 GOP_SPAN_KEYS = 5  # fitted frames a GOP holds at least under --gop-span (4 lost carphone 0-40 k = 5 0.27 dB, 3 lost
 # carphone k = 10 0.07 dB: docs/measurements.md "Three GOPs at k = 4")
 # Fields added after runs were first written, with the value that reproduces those runs.
@@ -39,7 +45,9 @@ class TrainConfig:
     iters: int = option(2000, "optimisation steps per GOP")
     hidden: int = option(32, "hidden width h of each patch MLP (complex units; realified width 2h)")
     layers: int = option(1, "number of complex hidden layers")
-    patch: int = option(0, "patch size in pixels (0: chosen from the resolution)")
+    patch: int = option(0, "patch size in pixels (0: chosen from the resolution, about a fifth of the shorter "
+                         "side, and one step of 8 smaller for detailed footage: fitted frames under "
+                         f"{DETAIL_DB:g} dB PSNR against their own 2x low-pass)")
     overlap: int = option(-1, "pixels shared by neighbouring patches, blended bilinearly: removes seams and lets "
                            "moving content cross patch borders (-1: auto, 4 or a quarter of a smaller patch; "
                            "0: none)")
@@ -133,7 +141,9 @@ class TrainConfig:
                                "linearly to --lr, so that Adam's first steps do not undo the warm start from the "
                                "GOP before (0: none)", metavar="FRACTION")
     lr_decay: float = option(0.1, "factor the learning rate decays by over a GOP's iterations")
-    batch: int = option(128, "random pixels per patch and frame in each step")
+    batch: int = option(0, f"random pixels per patch and frame in each step (0: auto, {BATCH}; where --patch 0 makes "
+                         "the patches smaller for detailed footage, fewer, so that a step samples as many pixels as "
+                         "at the size the resolution gives)")
     task: str = option("regress", "what to fit", choices=TASKS)
     every: int = option(2, "interp: fit frames 0, k, 2k, ... only (k = --every)")
     noise: float = option(0.1, "denoise: standard deviation of the Gaussian noise added to the frames (0..1 scale)")
@@ -158,9 +168,20 @@ class TrainConfig:
         return cls(**{**{k: v for k, v in LEGACY.items() if k not in data}, **data})
 
 
-def auto_patch(width: int, height: int) -> int:
-    """Patch size for a resolution: about 1/5 of the shorter side, a multiple of 8, 16..96."""
-    return int(min(96, max(16, round(min(width, height) / 5 / 8) * 8)))
+def auto_patch(width: int, height: int, detail: float | None = None) -> int:
+    """Patch size for a resolution: about 1/5 of the shorter side, a multiple of 8, 16..96; one step of 8
+    smaller (not below 16) for detailed footage, ``detail`` below :data:`DETAIL_DB` (train/scenes.py
+    :func:`~actinr.train.scenes.detail_db`)."""
+    patch = int(min(96, max(16, round(min(width, height) / 5 / 8) * 8)))
+    if detail is not None and detail < DETAIL_DB:
+        patch = max(16, patch - 8)
+    return patch
+
+
+def auto_batch(batch_at: int, patches_at: int, patches: int) -> int:
+    """Pixels per patch and frame of a step with ``patches`` patches that samples as many pixels as
+    ``batch_at`` per patch with ``patches_at`` (the layout the resolution alone gives)."""
+    return max(1, round(batch_at * patches_at / patches))
 
 
 def auto_overlap(patch: int) -> int:
@@ -215,7 +236,7 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(0 <= cfg.scene_cut <= 1, "--scene-cut", "in [0, 1]", cfg.scene_cut)
     _check(0 <= cfg.lr_warmup < 1, "--lr-warmup", "in [0, 1)", cfg.lr_warmup)
     _check(0 < cfg.lr_decay <= 1, "--lr-decay", "in (0, 1]", cfg.lr_decay)
-    _check(cfg.batch >= 1, "--batch", ">= 1", cfg.batch)
+    _check(cfg.batch >= 0, "--batch", "0 (auto) or >= 1", cfg.batch)
     _check(cfg.every >= 2, "--every", ">= 2", cfg.every)
     _check(cfg.noise >= 0, "--noise", ">= 0", cfg.noise)
     _check(cfg.task in TASKS, "--task", f"one of {', '.join(TASKS)}", cfg.task)

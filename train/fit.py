@@ -41,17 +41,17 @@ from tqdm.auto import tqdm
 
 from actinr.engines.errors import ActinrError, optional_import
 from actinr.engines.files import WriteError, check_output, make_folder
-from actinr.engines.grid import patch_windows
+from actinr.engines.grid import PatchLayout, patch_windows
 from actinr.engines.media import parse_size
 from actinr.engines.patch_mlp import decode
 from actinr.engines.signals import STOP_SIGNALS, Terminated, signal_name
 from actinr.engines.timeline import is_cut
 
-from .config import TrainConfig, auto_overlap, auto_patch
+from .config import BATCH, TrainConfig, auto_batch, auto_overlap, auto_patch
 from .model import GOPModel
 from .motion import acceleration_penalty, velocity_penalty
 from .run import GopResult, ResumePoint, Run, RunLock, RunSource, load_tensors, option_changes, save_tensors
-from .scenes import find_cuts, key_differences
+from .scenes import Detail, detail_db, detail_sample, find_cuts, key_differences
 from .tasks import (
     GUIDE_CONTEXT,
     fitted_frames,
@@ -200,17 +200,39 @@ def new_run(cfg: TrainConfig, out: Path, pixels: bool = True) -> tuple[Run, obje
         raise ActinrError(f"--task interp --every {cfg.every} needs more than {cfg.every} frames, got {count}")
     source = RunSource(str(Path(cfg.source).resolve()), w, h, clip.fps, clip.total, cfg.start, count)
     keys = fitted_frames(cfg, count)
-    cuts, diffs = [], None
+    cuts, diffs, detail = [], None, None
+    sample = detail_sample(keys) if cfg.patch == 0 else []
     if (cfg.scene_cut > 0 or cfg.gop_shift > 0) and len(keys) > 2:
         frames = clip.frames[keys] if pixels else frames_at(cfg.source, cfg.start, keys, resize)
-        diffs = key_differences(frames)
+        meter = Detail()  # the detail sample's frames measured in the same pass
+        diffs = key_differences(_tap(zip(keys, frames), set(sample), meter))
         cuts = find_cuts(diffs, cfg.scene_cut)
-    patch = cfg.patch or auto_patch(w, h)
-    if cfg.overlap < 0:  # stored resolved, so that a later change of the rule leaves the run as it was
+        detail = meter.db
+    elif sample:
+        detail = detail_db(clip.frames[sample] if pixels else frames_at(cfg.source, cfg.start, sample, resize))
+    patch = cfg.patch or auto_patch(w, h, detail)
+    plain = cfg.patch or auto_patch(w, h)  # what the resolution alone gives
+    # stored resolved, so that a later change of the rules leaves the run as it was
+    if cfg.batch == 0:  # BATCH per patch; where the detail made the patches smaller, as many pixels a step
+        batch = BATCH
+        if patch != plain:
+            ov = cfg.overlap
+            batch = auto_batch(BATCH, PatchLayout(w, h, plain, auto_overlap(plain) if ov < 0 else ov).count,
+                               PatchLayout(w, h, patch, auto_overlap(patch) if ov < 0 else ov).count)
+        cfg = dataclasses.replace(cfg, batch=batch)
+    if cfg.overlap < 0:
         cfg = dataclasses.replace(cfg, overlap=auto_overlap(patch))
-    run = Run(out, cfg, source, patch, spans_for(cfg, count, cuts, diffs), keys)
+    run = Run(out, cfg, source, patch, spans_for(cfg, count, cuts, diffs), keys, detail=detail)
     _ = run.layout  # validates patch and overlap before anything is written
     return run, clip
+
+
+def _tap(items, wanted: set, meter: Detail):
+    """Yield the frames of ``(key, frame)`` pairs, measuring those whose key is in ``wanted`` on the way."""
+    for key, frame in items:
+        if key in wanted:
+            meter.add(frame)
+        yield frame
 
 
 def train(cfg: TrainConfig | None, out, resume: bool = False, progress: bool = True,

@@ -121,6 +121,7 @@ class Run:
     results: list[GopResult] = field(default_factory=list)  # per finished GOP (a parallel run: in any order)
     resume: ResumePoint | None = None  # while interrupted
     version: str = field(default_factory=package_version)
+    detail: float | None = None  # the fitted frames' detail in dB (train/scenes.py detail_db), where --patch 0 took it
 
     @property
     def layout(self) -> PatchLayout:
@@ -157,6 +158,7 @@ class Run:
             "spans": [list(s) for s in self.spans], "fitted": self.fitted, "gops_done": self.gops_done,
             "results": [r.to_json() for r in self.results],
             "resume": None if self.resume is None else self.resume.to_json(),
+            "detail_db": self.detail,
         }
         text = json.dumps(data, indent=2)
         write_text(self.path / "config.json", text)
@@ -188,7 +190,8 @@ class Run:
                       [int(f) for f in data["fitted"]], int(data["gops_done"]),
                       [GopResult(**r) for r in data["results"]],
                       None if resume is None else ResumePoint(int(resume["gop"]), int(resume["iter"])),
-                      str(data["actinr_version"]))
+                      str(data["actinr_version"]),
+                      None if data.get("detail_db") is None else float(data["detail_db"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise ActinrError(f"{cfg}: damaged run config ({type(exc).__name__}: {exc})") from None
         for g in sorted(run.finished):
@@ -271,6 +274,9 @@ class RunLock:
             self._fd = None
 
 
+AUTO = {"overlap": -1, "batch": 0}  # options whose "auto" value a new run stores resolved (train/fit.py new_run)
+
+
 def option_changes(run: Run, given: dict) -> list[str]:
     """The options in ``given`` (TrainConfig field -> value, as typed for ``--resume``) that differ from the
     run's, as ``--flag VALUE (run: VALUE)``; ``source`` compares resolved paths."""
@@ -283,6 +289,6 @@ def option_changes(run: Run, given: dict) -> list[str]:
                 out.append(f"SOURCE {value} (run: {run.source.path})")
             continue
         old = getattr(run.config, name)
-        if value != old:
+        if value != old and AUTO.get(name, object()) != value:  # "auto" matches the value it was resolved to
             out.append(f"{flag_name(name)} {value} (run: {old})")
     return out

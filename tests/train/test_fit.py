@@ -14,11 +14,13 @@ from safetensors.torch import load_file
 
 from actinr.engines.errors import ActinrError
 from actinr.train import baselines
-from actinr.train.config import TrainConfig, auto_overlap
+from actinr.train.config import DETAIL_DB, TrainConfig, auto_batch, auto_overlap, auto_patch
 from actinr.train.evaluate import evaluate, format_report
 from actinr.train.fit import Interrupted, new_run, train
 from actinr.train.render import RunRenderer
-from actinr.train.run import ResumePoint, Run
+from actinr.train.run import ResumePoint, Run, option_changes
+from actinr.train.scenes import detail_db, detail_sample
+from actinr.train.video import read_video
 
 # gop_shift 0: GOPs 0-3 and 3-6 wherever the picture is still (these tests are about fitting, not switch placement)
 SMALL = dict(frames=7, gop=4, iters=60, batch=48, hidden=16, patch=32, compile=False, gop_shift=0)
@@ -126,7 +128,6 @@ def test_gop_margin_fits_each_gop_past_its_shared_end(carphone, tmp_path):
     earlier to frame 4 (4/3), so each renders the other's neighbouring frame; without it that is a guess."""
     from actinr.engines.grid import FULL_VIEW
     from actinr.train.metrics import psnr
-    from actinr.train.video import read_video
 
     truth = torch.from_numpy(np.asarray(read_video(str(carphone), 0, 7).frames)).float().div(255.0)
     got = {}
@@ -294,6 +295,45 @@ def test_the_default_overlap_is_resolved_from_the_patch_and_stored(carphone, tmp
     assert (run.layout.overlap, run.layout.stride, run.layout.nx, run.layout.ny) == (4, 28, 7, 5)
     run, _ = new_run(cfg(carphone, frames=3, gop=3, overlap=0), tmp_path / "r0", pixels=False)
     assert run.config.overlap == 0 and (run.layout.nx, run.layout.ny) == (6, 5)
+
+
+def test_detail_measures_the_top_octave_of_spatial_frequencies(carphone):
+    yy, xx = np.mgrid[0:64, 0:96]
+    ramp = np.repeat(((xx + yy) * 1.5).astype(np.uint8)[..., None], 3, -1)  # smooth: bilinear rebuilds it
+    noise = np.random.default_rng(0).integers(0, 256, (64, 96, 3), dtype=np.uint8)  # all detail
+    flat = np.full((64, 96, 3), 77, np.uint8)
+    assert detail_db([ramp]) > 45 and detail_db([noise]) < 15 and detail_db([flat]) == 99.0
+    mixed = detail_db([ramp, noise])  # pooled over the frames' pixels, not a mean of dB
+    assert abs(mixed - (detail_db([noise]) + 10 * np.log10(2))) < 0.05
+    assert detail_db([]) is None and detail_db([noise[:1]]) is None  # nothing of 2x2 pixels: no measurement
+    frames = read_video(str(carphone), 0, 20).frames
+    assert 26.5 < detail_db(frames[detail_sample(list(range(20)))]) < 29.0  # the tuning clip: detailed
+    assert detail_sample(list(range(0, 41, 2))) == [0, 6, 12, 18, 22, 28, 34, 40]
+    assert detail_sample([0, 4, 8]) == [0, 4, 8]
+
+
+def test_detailed_footage_gets_smaller_patches_and_the_same_pixels_a_step(carphone, tmp_path):
+    assert DETAIL_DB == 32.0 and [auto_patch(176, 144, d) for d in (None, 40.0, 32.0, 27.6)] == [32, 32, 32, 24]
+    assert auto_patch(320, 136, 36.9) == 24 and auto_patch(320, 136, 20.0) == 16 and auto_patch(90, 80, 5.0) == 16
+    assert auto_batch(128, 35, 63) == 71 and auto_batch(128, 35, 35) == 128
+    small = dict(frames=9, gop=9, batch=0)
+    run, _ = new_run(cfg(carphone, patch=0, **small), tmp_path / "auto", pixels=False)
+    assert run.patch == 24 and 26.5 < run.detail < 29.0
+    # 63 patches of 24 sample as many pixels a step as 35 of 32 at 128 each: 35 * 128 / 63 = 71.1
+    assert (run.layout.count, run.config.batch, run.config.overlap) == (63, 71, 4)
+    run.save()
+    back = Run.load(run.path)
+    assert back.detail == run.detail and back.config.batch == 71 and back.patch == 24
+    assert option_changes(back, {"batch": 0, "overlap": -1, "patch": 0}) == []  # auto matches what it resolved to
+    assert option_changes(back, {"batch": 128}) == ["--batch 128 (run: 71)"]
+    with_pixels, _ = new_run(cfg(carphone, patch=0, **small), tmp_path / "px")  # the same from the frames in memory
+    assert with_pixels.detail == pytest.approx(run.detail, abs=1e-9) and with_pixels.config.batch == 71
+    still, _ = new_run(cfg(carphone, patch=0, scene_cut=0.0, **small), tmp_path / "nc", pixels=False)
+    assert still.detail == pytest.approx(run.detail, abs=1e-9)  # measured without the scene-cut pass too
+    given, _ = new_run(cfg(carphone, patch=32, **small), tmp_path / "given", pixels=False)
+    assert (given.patch, given.detail, given.config.batch) == (32, None, 128)  # a given patch: no measurement
+    typed, _ = new_run(cfg(carphone, patch=0, frames=9, gop=9, batch=100), tmp_path / "typed", pixels=False)
+    assert (typed.patch, typed.config.batch) == (24, 100)
 
 
 # Measured in a fresh interpreter: glibc's allocation settings are process-wide, and in a long pytest process
