@@ -75,7 +75,9 @@ def run_train(args: argparse.Namespace) -> int:
         done = run.results
         mean = sum(r.psnr for r in done) / len(done)
         secs = sum(r.seconds for r in done)
-        print(f"{run.path}: {len(done)} GOPs, mean fit PSNR {mean:.2f} dB, {secs:.1f} s of training")
+        detail = "" if run.detail is None else f", the frames' detail {run.detail:.1f} dB"
+        print(f"{run.path}: {len(done)} GOPs of {run.layout.count} patches of {run.patch} px{detail}, "
+              f"mean fit PSNR {mean:.2f} dB, {secs:.1f} s of training")
     return 0
 
 
