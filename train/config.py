@@ -16,8 +16,9 @@ MOTION_OF = ("targets", "mci")
 BATCH = 128  # --batch 0: pixels per patch and frame at the patch size the resolution gives
 # --patch 0: footage whose frames are under this PSNR (dB) against their own 2x low-pass (train/scenes.py detail_db) is
 # detailed and gets patches one step smaller. Carphone 176x144 is at 27.6 dB (patch 24 instead of 32 lifted its
-# in-between frames about 0.25 / 0.04 dB at k = 2 / 4 for 1.1x the training time), bikes 320x136 at 36.9 (fitted at
-# 44 dB already): the threshold lies between the two (docs/measurements.md "A patch size from the footage's detail").
+# in-between frames 0.22 / 0.07 dB at k = 2 / 4, 0.10-0.22 at k = 2 over three seeds, for about 1.1x the training
+# time), bikes 320x136 at 36.9 (fitted at 44 dB already): the threshold lies between the two
+# (docs/measurements.md "A patch size from the footage's detail").
 DETAIL_DB = 32.0
 GOP_SPAN_KEYS = 5  # fitted frames a GOP holds at least under --gop-span (4 lost carphone 0-40 k = 5 0.27 dB, 3 lost
 # carphone k = 10 0.07 dB: docs/measurements.md "Three GOPs at k = 4")

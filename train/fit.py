@@ -214,12 +214,11 @@ def new_run(cfg: TrainConfig, out: Path, pixels: bool = True) -> tuple[Run, obje
     plain = cfg.patch or auto_patch(w, h)  # what the resolution alone gives
     # stored resolved, so that a later change of the rules leaves the run as it was
     if cfg.batch == 0:  # BATCH per patch; where the detail made the patches smaller, as many pixels a step
-        batch = BATCH
-        if patch != plain:
-            ov = cfg.overlap
-            batch = auto_batch(BATCH, PatchLayout(w, h, plain, auto_overlap(plain) if ov < 0 else ov).count,
-                               PatchLayout(w, h, patch, auto_overlap(patch) if ov < 0 else ov).count)
-        cfg = dataclasses.replace(cfg, batch=batch)
+        def patches(p: int) -> int:
+            return PatchLayout(w, h, p, auto_overlap(p) if cfg.overlap < 0 else cfg.overlap).count
+
+        cfg = dataclasses.replace(cfg, batch=BATCH if patch == plain else auto_batch(BATCH, patches(plain),
+                                                                                        patches(patch)))
     if cfg.overlap < 0:
         cfg = dataclasses.replace(cfg, overlap=auto_overlap(patch))
     run = Run(out, cfg, source, patch, spans_for(cfg, count, cuts, diffs), keys, detail=detail)
