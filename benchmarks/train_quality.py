@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from actinr.train.config import TrainConfig
+from actinr.train.config import MATMULS, TrainConfig
 from actinr.train.evaluate import evaluate
 from actinr.train.fit import train
 
@@ -30,15 +30,18 @@ def fit(cfg: TrainConfig, work: Path) -> tuple[dict, float]:
     start = time.perf_counter()
     run = train(cfg, out)
     wall = time.perf_counter() - start
-    return {"results": [r.to_json() for r in run.results], "eval": evaluate(out)}, wall
+    return {"results": [r.to_json() for r in run.results], "eval": evaluate(out), "matmul": run.config.matmul}, wall
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(RESULTS), help="folder for the JSON result")
     ap.add_argument("--iters", type=int, default=None, help="override the default iterations per GOP")
+    ap.add_argument("--matmul", choices=MATMULS, default="auto",
+                    help="the training steps' hidden products (actinr train --matmul), for an A/B of the types")
     args = ap.parse_args()
     extra = {"iters": args.iters} if args.iters else {}
+    extra["matmul"] = args.matmul
     work = Path(tempfile.mkdtemp(prefix="actinr-bench-"))
     try:
         regress, wall = fit(TrainConfig(source=str(CLIP), start=0, frames=20, **extra), work)
@@ -48,7 +51,7 @@ def main() -> None:
 
     ev = regress["eval"]
     print(f"\nmachine: {machine()}")
-    print("regress, carphone frames 0-19, defaults:")
+    print(f"regress, carphone frames 0-19, defaults (hidden products in {regress['matmul']}):")
     for r, g in zip(regress["results"], ev["per_gop"]):
         print(f"  GOP {r['gop'] + 1} frames {r['first']}-{r['last']}: PSNR {g['psnr']:.2f} dB  SSIM {g['ssim']:.4f}  "
               f"{r['seconds']:.1f} s  {r['params']:,} parameters")
@@ -65,7 +68,8 @@ def main() -> None:
 
     result = {"clip": "carphone frames 0-19",
               "regress": {"per_gop": regress["results"], "eval": ev["per_gop"], "overall": ev["overall"],
-                          "training_seconds": round(train_s, 2), "wall_seconds": round(wall, 2), "bar_met": ok},
+                          "training_seconds": round(train_s, 2), "wall_seconds": round(wall, 2), "bar_met": ok,
+                          "matmul": regress["matmul"]},
               "interp_every_2": {"per_gop": interp["results"], "held_out": h, "overall": interp["eval"]["overall"],
                                  "wall_seconds": round(wall_i, 2)}}
     save_result(args.out, "train_quality", result)

@@ -85,22 +85,33 @@ def decode(
     biases: list[torch.Tensor],
     w0: float,
     s0: float,
+    hidden_dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """Evaluate every patch's MLP at its sample points for F frame times.
 
     coords (P, F, N, 2) or (P, 1, N, 2) local coordinates; weights
     ``[(P, 2, 2h), (P, 2h, 4h) per hidden layer, (P, 2h, 3)]``; biases the same
-    modules' ``(P, F, width)``. Returns RGB (P, F, N, 3).
+    modules' ``(P, F, width)`` (the first module's sets F; a later one constant in time may be
+    ``(P, 1, width)``). Returns RGB (P, F, N, 3).
+
+    ``hidden_dtype`` (``torch.bfloat16``, training only): the hidden layers' matrix products in that type
+    (inputs rounded to it, the product accumulated in fp32 by the library and rounded to it, then widened
+    back); the first and output layers, the biases and the Gabor activations stay fp32.
     """
     p, f = biases[0].shape[:2]
     n = coords.shape[2]
     x = coords.expand(p, f, n, 2).reshape(p, f * n, 2)
+    last = len(weights) - 1
     for i, (w, b) in enumerate(zip(weights, biases)):
-        x = torch.bmm(x, w).view(p, f, n, -1) + b.unsqueeze(2)  # (P, F, N, width)
+        if hidden_dtype is not None and 0 < i < last:
+            y = torch.bmm(x.to(hidden_dtype), w.to(hidden_dtype)).float()
+        else:
+            y = torch.bmm(x, w)
+        x = y.view(p, f, n, -1) + b.unsqueeze(2)  # (P, F, N, width)
         if i == 0:
             x = gabor_first(x, w0, s0)
-        elif i < len(weights) - 1:
+        elif i < last:
             x = gabor_complex(x, w0, s0)
-        if i < len(weights) - 1:
+        if i < last:
             x = x.view(p, f * n, -1)  # (P, F*N, 2h)
     return x

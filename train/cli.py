@@ -77,7 +77,7 @@ def run_train(args: argparse.Namespace) -> int:
         secs = sum(r.seconds for r in done)
         detail = "" if run.detail is None else f", the frames' detail {run.detail:.1f} dB"
         print(f"{run.path}: {len(done)} GOPs of {run.layout.count} patches of {run.patch} px{detail}, "
-              f"mean fit PSNR {mean:.2f} dB, {secs:.1f} s of training")
+              f"mean fit PSNR {mean:.2f} dB, {secs:.1f} s of training (hidden products in {run.config.matmul})")
     return 0
 
 

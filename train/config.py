@@ -10,6 +10,7 @@ from actinr.engines.config import option
 TASKS = ("regress", "interp", "denoise", "inpaint")
 MASKS = ("center", "boxes")
 TIME_BIAS = ("all", "first")
+MATMULS = ("auto", "fp32", "bf16")
 GUIDES = ("mci", "mci2", "off")
 MOTION_SPANS = ("target", "interval")
 MOTION_OF = ("targets", "mci")
@@ -28,7 +29,8 @@ LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine"
           "guide": "off", "guide_weight": 0.5, "guide_split": 0,
           "guide_share": 1.0, "guide_gate": 0.0, "guide_motion": 0.0, "shared_weight": 1.0, "scene_cut": 0.0,
           "gop_shift": 0, "gop_margin": 0, "lr_warmup": 0.0, "guide_motion_span": "target", "gop_span": 0,
-          "guide_grids": 0, "guide_flow": 0.0, "guide_motion_of": "targets", "guide_flow_accel": 0.0}
+          "guide_grids": 0, "guide_flow": 0.0, "guide_motion_of": "targets", "guide_flow_accel": 0.0,
+          "matmul": "fp32"}
 
 
 @dataclass
@@ -151,6 +153,13 @@ class TrainConfig:
     mask: str = option("center", "inpaint: which pixels are hidden from the loss", choices=MASKS)
     seed: int = option(0, "random seed (fits are deterministic for a given seed, device and thread count)")
     device: str = option("auto", "where to train", choices=("auto", "cpu", "cuda"))
+    matmul: str = option("auto", "number type of the hidden layer's matrix products in a training step: bf16 "
+                         "rounds their inputs and results to bfloat16 (the weights, the biases, the Gabor "
+                         "activations, the evaluation and the export stay fp32); on a CPU with AVX512-BF16 it took "
+                         "0.74-0.87x the time, for 0.03 dB of carphone's fitted frames. auto: bf16 where the "
+                         "training device computes "
+                         "it natively (a CPU with AVX512-BF16 or AMX, a CUDA GPU of compute capability 8 or "
+                         "later), else fp32", choices=MATMULS)
     compile: bool = option(True, "fuse the patch MLP with torch.compile (about 3.5x faster on CPU; falls back to "
                              "eager PyTorch where compiling fails, e.g. without a C++ compiler)")
 
@@ -238,6 +247,7 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(0 <= cfg.lr_warmup < 1, "--lr-warmup", "in [0, 1)", cfg.lr_warmup)
     _check(0 < cfg.lr_decay <= 1, "--lr-decay", "in (0, 1]", cfg.lr_decay)
     _check(cfg.batch >= 0, "--batch", "0 (auto) or >= 1", cfg.batch)
+    _check(cfg.matmul in MATMULS, "--matmul", f"one of {', '.join(MATMULS)}", cfg.matmul)
     _check(cfg.every >= 2, "--every", ">= 2", cfg.every)
     _check(cfg.noise >= 0, "--noise", ">= 0", cfg.noise)
     _check(cfg.task in TASKS, "--task", f"one of {', '.join(TASKS)}", cfg.task)

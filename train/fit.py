@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import functools
 import math
 import platform
 import signal
@@ -93,21 +94,23 @@ def _recompile_limit():
 
 class _Decoder:
     """:func:`decode` compiled with torch.compile on first use, once for each shape of step (up to
-    ``DECODE_SHAPES`` in a process); eager if compiling fails (said once)."""
+    ``DECODE_SHAPES`` in a process); eager if compiling fails (said once). ``matmul``: the run's
+    ``--matmul``, resolved (fp32 or bf16)."""
 
-    def __init__(self, enabled: bool):
-        self.fn = torch.compile(decode, dynamic=False) if enabled else decode
+    def __init__(self, enabled: bool, matmul: str = "fp32"):
+        self.eager = functools.partial(decode, hidden_dtype=torch.bfloat16 if matmul == "bf16" else None)
+        self.fn = torch.compile(self.eager, dynamic=False) if enabled else self.eager
 
     def __call__(self, *args):
-        if self.fn is decode:
-            return decode(*args)
+        if self.fn is self.eager:
+            return self.eager(*args)
         try:
             with _recompile_limit():
                 return self.fn(*args)
         except Exception as exc:  # inductor needs a working C++ (CPU) or Triton (CUDA) toolchain
             tqdm.write(f"torch.compile is unavailable here ({type(exc).__name__}); training eagerly (slower)")
-            self.fn = decode
-            return decode(*args)
+            self.fn = self.eager
+            return self.eager(*args)
 
 
 # glibc's mallopt() parameters and their defaults (malloc.h)
@@ -158,6 +161,26 @@ def pick_device(name: str) -> torch.device:
         raise ActinrError(f"--device cuda: CUDA is not available to this torch ({torch.__version__}); "
                           "use --device cpu")
     return torch.device(name)
+
+
+def native_bf16(device: str) -> bool:
+    """Whether ``--device`` ``device`` (auto, cpu or cuda) computes bf16 matrix products natively: a CUDA GPU of
+    compute capability 8 or later, a CPU with AVX512-BF16 or AMX (--matmul auto picks bf16 there)."""
+    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
+        return torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8
+    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags as Linux lists them (empty elsewhere, or unreadable)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
 
 
 def psnr_from_mse(mse: float) -> float:
@@ -221,6 +244,8 @@ def new_run(cfg: TrainConfig, out: Path, pixels: bool = True) -> tuple[Run, obje
                                                                                         patches(patch)))
     if cfg.overlap < 0:
         cfg = dataclasses.replace(cfg, overlap=auto_overlap(patch))
+    if cfg.matmul == "auto":
+        cfg = dataclasses.replace(cfg, matmul="bf16" if native_bf16(cfg.device) else "fp32")
     run = Run(out, cfg, source, patch, spans_for(cfg, count, cuts, diffs), keys, detail=detail)
     _ = run.layout  # validates patch and overlap before anything is written
     return run, clip
@@ -316,7 +341,7 @@ def _fit(run: Run, cfg: TrainConfig, clip, progress: bool, on_step) -> Run:
     loss_weight = (weight[pixel] * torch.from_numpy(windows.valid)).to(device)  # (P, K)
     coords = torch.from_numpy(windows.coords).to(device)  # (K, 2)
 
-    prev, prev_g, decoder = None, None, _Decoder(cfg.compile)
+    prev, prev_g, decoder = None, None, _Decoder(cfg.compile, run.config.matmul)
     with _StopFlag() as stop:
         for g in run.missing:  # after a parallel run these need not be contiguous
             if prev_g != g - 1:  # warm start from the GOP before, when it is fitted; else a cold start

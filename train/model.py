@@ -134,12 +134,19 @@ class GOPModel(nn.Module):
         """Every module's bias at local times t (T,): ``[(P, T, width), ...]``."""
         return [inr(t) for inr in self.bias_inrs]
 
+    def step_biases(self, t: torch.Tensor) -> list[torch.Tensor]:
+        """:meth:`biases` as a training step needs them: the modules that do not follow time evaluated once,
+        ``(P, 1, width)`` (broadcast over the frames by :func:`decode`), the moving ones ``(P, T, width)``.
+        The values are the same: a constant module's time weights are zero."""
+        moving = self.moving()
+        return [inr(t if i in moving else t[:1]) for i, inr in enumerate(self.bias_inrs)]
+
     def forward(self, coords: torch.Tensor, t: torch.Tensor, decoder=decode) -> torch.Tensor:
         """``decoder`` may be a compiled :func:`decode` (the training loop passes one)."""
         w0, s0 = self.w0, self.s0
         if self.atom_scale is not None:  # coarse-to-fine training: wider, smoother atoms (tensors: no recompiles)
             w0, s0 = self.atom_scale * w0, self.atom_scale * s0
-        return decoder(coords, self.weights(), self.biases(t), w0, s0)
+        return decoder(coords, self.weights(), self.step_biases(t), w0, s0)
 
     def stored_weights(self) -> list[np.ndarray]:
         """The weights as a bundle stores them: ``[(P, 2, 2h), (P, 2, h, 2h) per hidden layer, (P, 2h, 3)]``."""

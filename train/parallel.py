@@ -113,7 +113,7 @@ def fit_gop_task(run_path: str, g: int, warm, threads: int) -> dict:
                 prev.load_state_dict(state)
                 prev = prev.to(device)
             model, result = _fit_gop(run, g, prev, target, pixel, loss_weight, coords, device, _NoStop(), False, None,
-                                     _Decoder(cfg.compile), offset=first)
+                                     _Decoder(cfg.compile, cfg.matmul), offset=first)
             return {"gop": g, "state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                     "result": result.to_json(), "frames_read": int(clip.frames.shape[0])}
     finally:

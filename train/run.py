@@ -274,7 +274,8 @@ class RunLock:
             self._fd = None
 
 
-AUTO = {"overlap": -1, "batch": 0}  # options whose "auto" value a new run stores resolved (train/fit.py new_run)
+# options whose "auto" value a new run stores resolved (train/fit.py new_run)
+AUTO = {"overlap": -1, "batch": 0, "matmul": "auto"}
 
 
 def option_changes(run: Run, given: dict) -> list[str]:

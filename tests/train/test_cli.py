@@ -60,6 +60,9 @@ def test_train_and_eval_end_to_end(tmp_path, carphone):
     assert "GOP 1/1  frames 0-2" in out + err and "mean fit PSNR" in out
     # --patch 0 on carphone's detailed frames (about 27.6 dB against their 2x low-pass): 24 px, not 32
     assert "1 GOPs of 63 patches of 24 px, the frames' detail 27." in out
+    from actinr.train.fit import native_bf16  # --matmul auto: bf16 where this CPU computes it natively
+
+    assert f"of training (hidden products in {'bf16' if native_bf16('auto') else 'fp32'})" in out
     code, out, err = actinr("eval", tmp_path / "r", "--json", tmp_path / "e.json")
     assert code == 0, err
     import json

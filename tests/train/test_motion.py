@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from actinr.engines.patch_mlp import decode
 from actinr.train.config import TrainConfig
 from actinr.train.model import GOPModel
 from actinr.train.motion import acceleration_penalty, module_groups, second_difference, temporal_energy
@@ -92,6 +93,34 @@ def test_time_bias_first_holds_the_other_biases_constant():
     assert [inr.w_t.requires_grad for inr in model.bias_inrs] == [True, False, False, False]
     with pytest.raises(ValueError, match="time_bias"):
         GOPModel(patches=1, time_bias="some")
+
+
+@pytest.mark.parametrize("time_bias", ["first", "all"])
+def test_a_step_evaluates_the_constant_biases_once(time_bias):
+    """A training step evaluates the modules constant in time at one time, (P, 1, W): the same output as from
+    every module's full (P, T, W) table, and the same gradients up to the order of the sums."""
+    model = GOPModel(patches=3, hidden=4, layers=2, seed=5, time_bias=time_bias)
+    with torch.no_grad():  # the output module's bias moves in its base too: not only at the start
+        model.bias_inrs[-1].base.normal_()
+    t = torch.tensor([0.0, 0.3, 0.55, 1.0])
+    step = model.step_biases(t)
+    widths = [b.shape[1:] for b in step]
+    if time_bias == "first":
+        assert widths == [(4, 8), (1, 16), (1, 16), (1, 3)]
+    else:
+        assert widths == [(4, 8), (4, 16), (4, 16), (4, 3)]
+    coords = torch.rand(1, 4, 7, 2) * 2 - 1
+    out = model(coords, t)
+    out.square().sum().backward()
+    grads = {k: v.grad.clone() for k, v in model.named_parameters() if v.grad is not None}
+    model.zero_grad()
+    full = decode(coords, model.weights(), model.biases(t), model.w0, model.s0)
+    assert out.shape == (3, 4, 7, 3) and torch.equal(out, full)
+    full.square().sum().backward()
+    assert len(grads) == len([v for v in model.parameters() if v.requires_grad])
+    for k, v in model.named_parameters():
+        if v.grad is not None:
+            torch.testing.assert_close(grads[k], v.grad, rtol=1e-5, atol=1e-6, msg=k)
 
 
 def test_runs_written_before_the_motion_options_keep_their_behaviour():
