@@ -100,7 +100,7 @@ def test_a_step_evaluates_the_constant_biases_once(time_bias):
     """A training step evaluates the modules constant in time at one time, (P, 1, W): the same output as from
     every module's full (P, T, W) table, and the same gradients up to the order of the sums."""
     model = GOPModel(patches=3, hidden=4, layers=2, seed=5, time_bias=time_bias)
-    with torch.no_grad():  # the output module's bias moves in its base too: not only at the start
+    with torch.no_grad():  # output biases other than their starting 0.5, different in every patch
         model.bias_inrs[-1].base.normal_()
     t = torch.tensor([0.0, 0.3, 0.55, 1.0])
     step = model.step_biases(t)
