@@ -322,7 +322,7 @@ def _train(cfg, out: Path, resume: bool, progress: bool, on_step, given: dict, w
             if clip is None:
                 resize = parse_size(cfg.resize, "--resize") if cfg.resize else None
                 clip = read_video(run.source.path, cfg.start, run.source.count, resize)
-            return _fit(run, cfg, clip, progress, on_step)
+            return _fit(run, clip, progress, on_step)
     except WriteError as exc:
         if not saved:
             raise
@@ -333,7 +333,8 @@ def _train(cfg, out: Path, resume: bool, progress: bool, on_step, given: dict, w
             out.rmdir()  # nothing was written: leave no empty folder behind
 
 
-def _fit(run: Run, cfg: TrainConfig, clip, progress: bool, on_step) -> Run:
+def _fit(run: Run, clip, progress: bool, on_step) -> Run:
+    cfg = run.config  # resolved when the run was made (auto batch, overlap, matmul), not the options as given
     device = pick_device(cfg.device)
     target, weight = training_targets(cfg, clip.frames)
     windows = patch_windows(run.layout)
@@ -341,7 +342,7 @@ def _fit(run: Run, cfg: TrainConfig, clip, progress: bool, on_step) -> Run:
     loss_weight = (weight[pixel] * torch.from_numpy(windows.valid)).to(device)  # (P, K)
     coords = torch.from_numpy(windows.coords).to(device)  # (K, 2)
 
-    prev, prev_g, decoder = None, None, _Decoder(cfg.compile, run.config.matmul)
+    prev, prev_g, decoder = None, None, _Decoder(cfg.compile, cfg.matmul)
     with _StopFlag() as stop:
         for g in run.missing:  # after a parallel run these need not be contiguous
             if prev_g != g - 1:  # warm start from the GOP before, when it is fitted; else a cold start
