@@ -30,7 +30,7 @@ LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine"
           "guide_share": 1.0, "guide_gate": 0.0, "guide_motion": 0.0, "shared_weight": 1.0, "scene_cut": 0.0,
           "gop_shift": 0, "gop_margin": 0, "lr_warmup": 0.0, "guide_motion_span": "target", "gop_span": 0,
           "guide_grids": 0, "guide_flow": 0.0, "guide_motion_of": "targets", "guide_flow_accel": 0.0,
-          "matmul": "fp32"}
+          "matmul": "fp32", "guide_fade": 0.0}
 
 
 @dataclass
@@ -104,6 +104,13 @@ class TrainConfig:
                                 "and a patch's guide weight is its gain over blending in dB divided by this "
                                 "(capped at 1), so patches where motion compensation does not beat a cross-fade "
                                 "are left to the model (0: off, every patch weighs 1)", metavar="DB")
+    guide_fade: float = option(0.0, "fall back to the cross-fade where the guide does not beat it: at the start of "
+                                "each GOP the guide run on every other fitted frame predicts the ones between, as "
+                                "blending them does; a patch where the guide's gain over blending is 0 dB or less "
+                                "gets the cross-fade of the fitted frames as its in-between targets, one with this "
+                                "many dB or more the guide's, mixed linearly between (0: off). For fitted frames far "
+                                "apart around motion no estimate follows: at k = 10, 1 gained cockatoo 0.37 dB and "
+                                "lost bikes 0.14 (docs/measurements.md \"Validation footage\")", metavar="DB")
     guide_motion: float = option(1.0, "trust the in-between targets per patch by the motion they show: a patch "
                                   "whose targets depart from a cross-fade of the fitted frames by less than this many "
                                   "grey levels (mean absolute difference; see --guide-motion-span) is left to the "
@@ -234,6 +241,7 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(cfg.guide_split == 0 or cfg.guide_split >= 2, "--guide-split", "0 (auto) or >= 2", cfg.guide_split)
     _check(0 < cfg.guide_share <= 1, "--guide-share", "in (0, 1]", cfg.guide_share)
     _check(cfg.guide_gate >= 0, "--guide-gate", ">= 0", cfg.guide_gate)
+    _check(cfg.guide_fade >= 0, "--guide-fade", ">= 0", cfg.guide_fade)
     _check(cfg.guide_motion >= 0, "--guide-motion", ">= 0", cfg.guide_motion)
     _check(cfg.guide_motion_span in MOTION_SPANS, "--guide-motion-span", f"one of {', '.join(MOTION_SPANS)}",
            cfg.guide_motion_span)

@@ -8,7 +8,8 @@ interpolation of the GOP's fitted frames, the mean of the filter run after a lea
 frame and after the two fitted frames before the GOP, train/tasks.py ``guide_targets``; a
 random ``guide_share`` of the fitted frames' count is drawn each step; with
 ``guide_gate`` each patch's share of it follows a leave-one-out check,
-``guide_trust``), plus ``smooth``
+``guide_trust``; with ``guide_fade`` a patch's targets lean to the cross-fade of
+the fitted frames by the same kind of check, ``fade_share``), plus ``smooth``
 times the mean squared acceleration of the moving biases at random in-between
 times (train/motion.py), so the atoms travel at a steady speed between fitted
 frames. Optional schedules: ``coarse_to_fine`` lets the time frequencies in,
@@ -55,6 +56,8 @@ from .run import GopResult, ResumePoint, Run, RunLock, RunSource, load_tensors, 
 from .scenes import Detail, detail_db, detail_sample, find_cuts, key_differences
 from .tasks import (
     GUIDE_CONTEXT,
+    fade_frames,
+    fade_share,
     fitted_frames,
     guide_split,
     guide_targets,
@@ -414,6 +417,11 @@ def _fit_gop(run: Run, g: int, prev: GOPModel | None, target, pixel, loss_weight
         g_t = torch.tensor([(f - first) / max(last - first, 1) for f in times], device=device)
         g_tgt = torch.from_numpy(img).view(len(times), -1, 3)[:, pixel].permute(1, 0, 2, 3).to(device)
         g_tgt = g_tgt.float().div_(255.0).reshape(p, len(times) * k, 3)  # (P, G*K, 3)
+        share = fade_share(cfg, key_img, frames, pixel.numpy(), loss_weight.cpu().numpy())
+        if share is not None:  # --guide-fade: the cross-fade where the guide does not beat it
+            fade = torch.from_numpy(fade_frames(key_img, frames, times)).view(len(times), -1, 3)[:, pixel]
+            fade = fade.permute(1, 0, 2, 3).to(device).float().div_(255.0).reshape(p, len(times) * k, 3)
+            g_tgt = fade.lerp_(g_tgt, torch.from_numpy(share)[:, None, None].to(device))
         fw = torch.cat([torch.full((nf,), 1.0 / nf), torch.full((ng,), cfg.guide_weight / ng)]).to(device)
         gates = [guide_trust(cfg, key_img, pixel.numpy(), loss_weight.cpu().numpy()),
                  motion_trust(cfg, key_img, frames, moving, times, pixel.numpy(), loss_weight.cpu().numpy())]

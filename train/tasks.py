@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -126,6 +128,45 @@ def guide_trust(cfg: TrainConfig, keys: np.ndarray, pixel: np.ndarray, weight: n
     n = weight.sum(1).clip(1.0, None)
     gain = 10.0 * np.log10((blend / n + floor) / (mci / n + floor))
     return np.clip(gain / cfg.guide_gate, 0.0, 1.0).astype(np.float32)
+
+
+def fade_frames(keys: np.ndarray, frames: list[int], times: list[float]) -> np.ndarray:
+    """The cross-fade of the fitted frames ``keys`` (F, H, W, 3) uint8 (numbers ``frames``, evenly spaced) at
+    ``times`` -> (G, H, W, 3) uint8: each time's two neighbouring fitted frames, weighted by nearness."""
+    step = (frames[-1] - frames[0]) / (len(frames) - 1)
+    out = np.empty((len(times), *keys.shape[1:]), np.uint8)
+    for j, t in enumerate(times):
+        x = (t - frames[0]) / step
+        i = min(int(x), len(keys) - 2)
+        a = x - i
+        mix = (1.0 - a) * keys[i].astype(np.float32) + a * keys[i + 1].astype(np.float32)
+        out[j] = np.clip(np.round(mix), 0, 255)
+    return out
+
+
+def fade_share(cfg: TrainConfig, keys: np.ndarray, frames: list[int], pixel: np.ndarray,
+               weight: np.ndarray) -> np.ndarray | None:
+    """Per-patch share in [0, 1] of the guide in the in-between targets, the rest the cross-fade
+    (``--guide-fade DB``): the guide (``guide_targets``, the same teacher) run on every other fitted frame of
+    ``keys`` predicts the frames between, as blending their neighbours does; a patch's gain of the guide
+    over blending in dB (squared errors over its pixels, with a floor of one grey level) over ``DB``,
+    clipped to [0, 1]. Where fitted frames are far apart around motion that no estimate follows, blending,
+    which predicts the mean, beats every motion-compensated frame, and a model pulled towards those does
+    worse than blending (cockatoo k = 10: docs/measurements.md "Validation footage from the package
+    registries"). ``pixel`` (P, K) indexes a patch's pixels in the flattened frame, ``weight`` (P, K)
+    their loss weights. None: off, or fewer than three fitted frames (nothing to leave out)."""
+    if cfg.guide_fade <= 0 or len(keys) < 3:
+        return None
+    even, numbers = keys[::2], frames[::2]
+    truth = keys[1::2][: len(even) - 1].astype(np.float64)
+    guided, _ = guide_targets(dataclasses.replace(cfg, guide_split=2, guide_fade=0.0), even, numbers)
+    blend = (even[:-1].astype(np.float64) + even[1:]) / 2.0
+    floor = 3.0 * len(truth)  # a squared error of one grey level per colour and left-out frame
+    n = weight.sum(1).clip(1.0, None)
+    err = [(((x - truth) ** 2).sum((0, 3)).reshape(-1)[pixel] * weight).sum(1) / n
+           for x in (guided.astype(np.float64), blend)]
+    gain = 10.0 * np.log10((err[1] + floor) / (err[0] + floor))
+    return np.clip(gain / cfg.guide_fade, 0.0, 1.0).astype(np.float32)
 
 
 def motion_trust(cfg: TrainConfig, keys: np.ndarray, frames: list[int], img: np.ndarray, times: list[float],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import numpy as np
@@ -13,7 +14,15 @@ from actinr.train import baselines
 from actinr.train.config import TrainConfig
 from actinr.train.evaluate import evaluate
 from actinr.train.fit import train
-from actinr.train.tasks import guide_check, guide_split, guide_targets, guide_trust, motion_trust
+from actinr.train.tasks import (
+    fade_frames,
+    fade_share,
+    guide_check,
+    guide_split,
+    guide_targets,
+    guide_trust,
+    motion_trust,
+)
 
 # dB above blending the two neighbouring fitted frames (measured 0.86 on this machine: docs/measurements.md)
 MARGIN = 0.5
@@ -295,6 +304,68 @@ def test_guide_trust_follows_the_leave_one_out_check():
     # off (the default), or fewer than three fitted frames (nothing to leave out): every patch weighs 1
     assert guide_trust(TrainConfig(), keys, quarters, ones) is None
     assert guide_trust(TrainConfig(guide_gate=1.0), keys[:2], quarters, ones) is None
+
+
+def test_guide_fade_gives_the_cross_fade_where_the_guide_does_not_beat_it():
+    y, x = np.mgrid[0:64, 0:64].astype(np.float32)
+    background = np.stack([128 + 60 * np.sin(x / 3.0) * np.cos(y / 4.0)] * 3, -1)
+    texture = np.stack([128 + 100 * np.sin(x / 2.0 + y / 3.0)] * 3, -1)
+    keys = []
+    for i in range(5):  # a textured block moving 2 px per fitted frame in the top-left quarter, the rest still
+        frame = background.copy()
+        frame[4:28, 2 + 2 * i: 18 + 2 * i] = texture[4:28, :16]
+        keys.append(frame)
+    keys = np.stack(keys).astype(np.uint8)
+    frames = [0, 4, 8, 12, 16]
+    grid = np.arange(64 * 64).reshape(64, 64)
+    quarters = np.stack([grid[:32, :32].ravel(), grid[:32, 32:].ravel(), grid[32:, :32].ravel(),
+                         grid[32:, 32:].ravel()])
+    ones = np.ones(quarters.shape, np.float32)
+    cfg = TrainConfig(task="interp", every=4, guide_fade=1.0)
+    share = fade_share(cfg, keys, frames, quarters, ones)
+    # the moving block: the guide (run on frames 0, 8, 16) beats blending at 4 and 12 by far more than 1 dB;
+    # the still quarters: blending is exact there, so the cross-fade
+    assert share.shape == (4,) and share[0] == 1.0 and (share[1:] == 0).all(), share
+    # more dB asked for: the moving quarter's gain is between 1 and 100 dB, so a share between
+    assert 0.01 < fade_share(dataclasses.replace(cfg, guide_fade=100.0), keys, frames, quarters, ones)[0] < 1.0
+    # off (the default: runs written before too), or fewer than three fitted frames: no fade
+    assert fade_share(TrainConfig(task="interp", every=4), keys, frames, quarters, ones) is None
+    assert fade_share(cfg, keys[:2], frames[:2], quarters, ones) is None
+    assert TrainConfig().guide_fade == 0.0 and TrainConfig.from_json({"source": "x"}).guide_fade == 0.0
+    with pytest.raises(ActinrError, match="--guide-fade"):
+        TrainConfig(guide_fade=-1.0).validate()
+    # the cross-fade: on a fitted frame that frame, between two the mix weighted by nearness
+    fade = fade_frames(keys, frames, [0.0, 2.0, 5.0, 16.0])
+    np.testing.assert_array_equal(fade[0], keys[0])
+    np.testing.assert_array_equal(fade[3], keys[4])
+    np.testing.assert_array_equal(fade[1], np.round((keys[0].astype(np.float32) + keys[1]) / 2).astype(np.uint8))
+    np.testing.assert_array_equal(fade[2], np.round(0.75 * keys[1].astype(np.float32) + 0.25 * keys[2]))
+
+
+def test_a_fit_with_guide_fade_takes_the_cross_fade_at_the_guide_s_times(tmp_path, monkeypatch):
+    import actinr.train.fit as fit
+
+    seen = []
+
+    def spy_share(cfg, keys, frames, pixel, weight):
+        share = fade_share(cfg, keys, frames, pixel, weight)
+        seen.append(("share", list(frames), share.shape, pixel.shape[0]))
+        return share
+
+    def spy_frames(keys, frames, times):
+        seen.append(("fade", list(frames), list(times)))
+        return fade_frames(keys, frames, times)
+
+    monkeypatch.setattr(fit, "fade_share", spy_share)
+    monkeypatch.setattr(fit, "fade_frames", spy_frames)
+    moving_square(tmp_path / "frames", size=32, side=10)
+    cfg = TrainConfig(source=str(tmp_path / "frames"), task="interp", every=2, patch=16, overlap=0, gop=5, iters=3,
+                      compile=False, guide_fade=1.0)
+    run = train(cfg, tmp_path / "run", progress=False)
+    assert run.complete and run.config.guide_fade == 1.0
+    # one GOP over fitted frames 0, 2, 4, 6, 8 (4 patches): its share per patch, then the cross-fade at the
+    # guide's times, the held-out frames
+    assert seen == [("share", [0, 2, 4, 6, 8], (4,), 4), ("fade", [0, 2, 4, 6, 8], [1.0, 3.0, 5.0, 7.0])]
 
 
 def test_motion_trust_is_the_targets_departure_from_a_cross_fade():
