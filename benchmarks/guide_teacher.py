@@ -14,10 +14,14 @@ rows with block grids (``--guide-grids``) pad the frames to whole 16-pixel block
 have too: the fair motion-compensated baseline where a side is not a multiple of 16. The "flow" rows are
 the guide with ``--guide-flow`` (train/baselines.py ``flow_frames``, dense optical flow, alone or mixed
 with mci2 on 4 grids at that share), computed by train/tasks.py ``guide_targets`` itself; "accel" rows add
-``--guide-flow-accel`` (the flow's pixels on a parabola through the neighbouring fitted frames).
+``--guide-flow-accel`` (the flow's pixels on a parabola through the neighbouring fitted frames), "cubic" rows
+``--guide-flow-sample cubic`` (the flow splatted, the fitted frames sampled bicubically along it), "auto" rows
+the two mixed per pixel by a leave-one-out check.
+``--clips cockatoo,city`` measures the validation footage (benchmarks/footage.py) at k = 2, 4, 10 instead.
 
     python benchmarks/guide_teacher.py            # the table, and a JSON in benchmarks/results/
     python benchmarks/guide_teacher.py --only baseline mci2   # two settings
+    python benchmarks/guide_teacher.py --clips cockatoo,city --only flow   # the flow rows on validation footage
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ SETUPS = [("carphone", 0, None, 2), ("carphone", 0, None, 4), ("carphone", 0, No
           ("bikes", 0, "320x136", 4), ("bikes", 0, "320x136", 10),
           # check ranges away from the benchmark's (slowmo_ablation.py bikes4check, carphone4check)
           ("bikes", 140, "320x136", 4), ("carphone", 70, None, 4)]
+VALIDATION_SETUPS = [(c, 0, "320x180", k) for c in ("cockatoo", "city") for k in (2, 4, 10)]  # slowmo_quality's
 FRAMES = 41  # frames start .. start + 40; start 0 is the benchmark's range
 BASE = baselines.MCI_OPTIONS
 SETTINGS = {  # name: (((options, weight), ...), block grids: baselines.mixed_motion_frames)
@@ -72,6 +77,13 @@ SETTINGS = {  # name: (((options, weight), ...), block grids: baselines.mixed_mo
     "flow alone, accel 1": ((), 0, 1.0, 1.0),
     "mci2, 4 grids, flow 0.7, accel 0.5": (baselines.MCI2_OPTIONS, 4, 0.7, 0.5),
     "mci2, 4 grids, flow 0.7, accel 1": (baselines.MCI2_OPTIONS, 4, 0.7, 1.0),
+    # --guide-flow-sample cubic: the flow moved instead of the colours, the frames sampled bicubically
+    "flow alone, cubic": ((), 0, 1.0, 0.0, "cubic"),
+    "mci2, 4 grids, flow 0.7, cubic": (baselines.MCI2_OPTIONS, 4, 0.7, 0.0, "cubic"),
+    "mci2, 4 grids, flow 0.85, cubic": (baselines.MCI2_OPTIONS, 4, 0.85, 0.0, "cubic"),
+    # --guide-flow-sample auto: the two mixed per pixel by a leave-one-out check (baselines.cubic_share)
+    "flow alone, auto": ((), 0, 1.0, 0.0, "auto"),
+    "mci2, 4 grids, flow 0.7, auto": (baselines.MCI2_OPTIONS, 4, 0.7, 0.0, "auto"),
 }
 
 
@@ -79,13 +91,13 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255.0 ** 2 / np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)))
 
 
-def teacher_psnr(frames: np.ndarray, every: int, setting, grids: int = 0, flow: float = 0.0, accel: float = 0.0
-                 ) -> float:
+def teacher_psnr(frames: np.ndarray, every: int, setting, grids: int = 0, flow: float = 0.0, accel: float = 0.0,
+                 sample: str = "splat") -> float:
     """Mean PSNR of ``setting``'s in-between frames of each GOP at the held-out times (``flow``: the share of
-    the optical-flow frames mixed in, as ``--guide-flow``, ``accel`` as ``--guide-flow-accel``: train/tasks.py
-    ``guide_targets``)."""
+    the optical-flow frames mixed in, as ``--guide-flow``, ``accel`` as ``--guide-flow-accel``, ``sample`` as
+    ``--guide-flow-sample``: train/tasks.py ``guide_targets``)."""
     cfg = TrainConfig(task="interp", every=every, guide_grids=grids, guide_flow=flow, guide_flow_accel=accel,
-                      guide="mci2" if setting == baselines.MCI2_OPTIONS else "mci")
+                      guide_flow_sample=sample, guide="mci2" if setting == baselines.MCI2_OPTIONS else "mci")
     count, scores = len(frames), []
     for first, last in spans_for(cfg, count):
         keys = [f for f in fitted_frames(cfg, count) if first <= f <= last]
@@ -107,22 +119,27 @@ def main() -> None:
     ap.add_argument("--out", default=str(RESULTS), help="folder for the JSON result")
     ap.add_argument("--only", nargs="+", metavar="TEXT",
                     help="only the settings whose name contains one of these (e.g. --only baseline mci2)")
+    ap.add_argument("--clips", choices=("carphone,bikes", "cockatoo,city"), default="carphone,bikes",
+                    help="the benchmark's clips and check ranges (default), or the validation footage")
     args = ap.parse_args()
+    setups = SETUPS if args.clips == "carphone,bikes" else VALIDATION_SETUPS
     clips = {(c, s, r): read_video(clip_path(c), s, FRAMES, parse_size(r, "resize") if r else None).frames
-             for c, s, r, _ in SETUPS}
-    names = [f"{c}{f' {s}-{s + FRAMES - 1}' if s else ''} k={k}" for c, s, _, k in SETUPS]
+             for c, s, r, _ in setups}
+    names = [f"{c}{f' {s}-{s + FRAMES - 1}' if s else ''} k={k}" for c, s, _, k in setups]
     print(f"{'setting':36s} " + " ".join(f"{n:>18s}" for n in names))
     settings = {n: v for n, v in SETTINGS.items() if not args.only or any(t in n for t in args.only)}
     rows, t0 = [], time.perf_counter()
     for name, (setting, grids, *more) in settings.items():
-        flow, accel = (*more, 0.0, 0.0)[:2]
-        vals = [round(teacher_psnr(clips[(c, s, r)], k, setting, grids, flow, accel), 3) for c, s, r, k in SETUPS]
+        flow, accel, sample = (*more, *(0.0, 0.0, "splat")[len(more):])  # a setting's flow, accel, sample
+        vals = [round(teacher_psnr(clips[(c, s, r)], k, setting, grids, flow, accel, sample), 3)
+                for c, s, r, k in setups]
         rows.append({"setting": name, "options": [[o, w] for o, w in setting], "grids": grids, "flow": flow,
-                     "accel": accel,
+                     "accel": accel, "sample": sample,
                      **dict(zip(names, vals))})
         print(f"{name:36s} " + " ".join(f"{v:18.3f}" for v in vals), flush=True)
     print(f"{time.perf_counter() - t0:.0f} s")
-    save_result(args.out, "guide_teacher", {"frames": FRAMES, "rows": rows})
+    name = "guide_teacher" if args.clips == "carphone,bikes" else "guide_teacher-" + args.clips.replace(",", "-")
+    save_result(args.out, name, {"frames": FRAMES, "clips": args.clips, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ MATMULS = ("auto", "fp32", "bf16")
 GUIDES = ("mci", "mci2", "off")
 MOTION_SPANS = ("target", "interval")
 MOTION_OF = ("targets", "mci")
+FLOW_SAMPLES = ("splat", "cubic", "auto")  # train/baselines.py flow_frames' ``sample``
 BATCH = 128  # --batch 0: pixels per patch and frame at the patch size the resolution gives
 # --patch 0: footage whose frames are under this PSNR (dB) against their own 2x low-pass (train/scenes.py detail_db) is
 # detailed and gets patches one step smaller. Carphone 176x144 is at 27.6 dB (patch 24 instead of 32 lifted its
@@ -30,7 +31,7 @@ LEGACY = {"time_bias": "all", "smooth": 0.0, "smooth_order": 2, "coarse_to_fine"
           "guide_share": 1.0, "guide_gate": 0.0, "guide_motion": 0.0, "shared_weight": 1.0, "scene_cut": 0.0,
           "gop_shift": 0, "gop_margin": 0, "lr_warmup": 0.0, "guide_motion_span": "target", "gop_span": 0,
           "guide_grids": 0, "guide_flow": 0.0, "guide_motion_of": "targets", "guide_flow_accel": 0.0,
-          "matmul": "fp32", "guide_fade": 0.0}
+          "matmul": "fp32", "guide_fade": 0.0, "guide_flow_sample": "splat"}
 
 
 @dataclass
@@ -94,6 +95,14 @@ class TrainConfig:
                                       "the same flows, so it costs nothing. Gains where motion is smooth over three "
                                       "fitted frames (a pan: bikes k = 4 +0.14 dB), loses where it is jerky (carphone "
                                       "k = 4 -0.13)", metavar="SHARE")
+    guide_flow_sample: str = option("cubic", "how the flow's in-between frames are drawn: 'splat' moves the "
+                                     "fitted frames' colours, each landing bilinearly on four pixels (a picture "
+                                     "moved by part of a pixel comes out low-passed); 'cubic' moves the flow and "
+                                     "samples the fitted frames bicubically along it, keeping fine detail (city's "
+                                     "night pan: in-between frames +1.1 / +1.6 dB at k = 10 / 4, bikes k = 2 +0.36; "
+                                     "docs/measurements.md \"A sharper flow\"); 'auto' mixes the two per pixel by a "
+                                     "leave-one-out check of both on each GOP's fitted frames",
+                                     choices=FLOW_SAMPLES)
     guide_weight: float = option(0.75, "weight of the in-between targets' error against the fitted frames' (1)")
     guide_split: int = option(0, "in-between targets per fitted interval: its length in frames is cut into this "
                                "many steps (0: auto, every held-out frame for --task interp, else 2: half frames)")
@@ -237,6 +246,8 @@ def validate_config(cfg: TrainConfig) -> None:
     _check(0 <= cfg.guide_grids <= 16, "--guide-grids", "in [0, 16]", cfg.guide_grids)
     _check(0 <= cfg.guide_flow <= 1, "--guide-flow", "in [0, 1]", cfg.guide_flow)
     _check(0 <= cfg.guide_flow_accel <= 1, "--guide-flow-accel", "in [0, 1]", cfg.guide_flow_accel)
+    _check(cfg.guide_flow_sample in FLOW_SAMPLES, "--guide-flow-sample", f"one of {', '.join(FLOW_SAMPLES)}",
+           cfg.guide_flow_sample)
     _check(cfg.guide_weight >= 0, "--guide-weight", ">= 0", cfg.guide_weight)
     _check(cfg.guide_split == 0 or cfg.guide_split >= 2, "--guide-split", "0 (auto) or >= 2", cfg.guide_split)
     _check(0 < cfg.guide_share <= 1, "--guide-share", "in (0, 1]", cfg.guide_share)

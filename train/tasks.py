@@ -88,7 +88,7 @@ def guide_targets(cfg: TrainConfig, keys: np.ndarray, frames: list[int], context
         out = mci = mean_frames(*guide_runs(keys, split, context, MCI2_OPTIONS if cfg.guide == "mci2" else None,
                                             cfg.guide_grids))
     if cfg.guide_flow > 0:
-        flow = flow_frames(keys, split, cfg.guide_flow_accel).astype(np.float32)
+        flow = flow_frames(keys, split, cfg.guide_flow_accel, cfg.guide_flow_sample).astype(np.float32)
         mix = flow if mci is None else cfg.guide_flow * flow + (1 - cfg.guide_flow) * mci.astype(np.float32)
         out = np.clip(np.round(mix), 0, 255).astype(np.uint8)
     step = (frames[-1] - frames[0]) / (len(frames) - 1)
