@@ -127,13 +127,15 @@ FLOW_SIGMA = 2.0  # px: a pixel whose flow there and back misses it by this much
 FLOW_HOLE = 0.05  # total splat weight under which a pixel takes the backward-warped estimate instead
 
 
-def _warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """``img`` sampled (bilinear, edges repeated) at each pixel plus ``flow`` (H, W, 2) in pixels (x, y)."""
+def _warp(img: np.ndarray, flow: np.ndarray, cubic: bool = False) -> np.ndarray:
+    """``img`` sampled (bilinear, or bicubic with ``cubic``; edges repeated) at each pixel plus ``flow`` (H, W, 2)
+    in pixels (x, y)."""
     import cv2
 
     h, w = flow.shape[:2]
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_CUBIC if cubic else cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
 
 
 def _consistency(flow: np.ndarray, other: np.ndarray) -> np.ndarray:
@@ -182,15 +184,6 @@ def _splat_flow(move: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.nd
     acc = _splat(field, move, weight)
     back = (acc[:2] / np.maximum(acc[3], 1e-12)).T.reshape(h, w, 2)
     return back.astype(np.float32), acc[3].reshape(h, w)
-
-
-def _cubic(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """``img`` sampled bicubically (edges repeated) at each pixel plus ``flow`` (H, W, 2)."""
-    import cv2
-
-    h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
 def flow_frames(keys: np.ndarray, split: int, accel: float = 0.0, sample: str = "splat") -> np.ndarray:
@@ -318,7 +311,7 @@ def _sampled(a: np.ndarray, b: np.ndarray, t: float, f01: np.ndarray, f10: np.nd
     # is no surer); a small floor keeps a pixel that neither reaches at the nearness alone
     wa = (1 - t) * (np.minimum(land0, 1.0) + 1e-3)
     wb = t * (np.minimum(land1, 1.0) + 1e-3)
-    mix = (wa[..., None] * _cubic(a, back0) + wb[..., None] * _cubic(b, back1)) / (wa + wb)[..., None]
+    mix = (wa[..., None] * _warp(a, back0, True) + wb[..., None] * _warp(b, back1, True)) / (wa + wb)[..., None]
     return np.clip(np.round(mix), 0, 255).astype(np.uint8)
 
 
