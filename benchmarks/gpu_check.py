@@ -387,7 +387,7 @@ def main(argv=None) -> int:
             bundles["hd1080"] = hd
 
         log("== 5 parity against engines' fp32 math")
-        psize = "64x48" if args.rehearse else "1920x1080"
+        psize = "32x24" if args.rehearse else "1920x1080"
         child = run(log, [sys.executable, __file__, "--parity", *map(str, bundles.values()), "--size", psize,
                           "--device", device], min(90, clock.left(130)), env=env)
         rows = [json.loads(line[2:]) for line in log.path.read_text().splitlines()
