@@ -81,6 +81,8 @@ SETTINGS = {  # name: (((options, weight), ...), block grids: baselines.mixed_mo
     "flow alone, cubic": ((), 0, 1.0, 0.0, "cubic"),
     "mci2, 4 grids, flow 0.7, cubic": (baselines.MCI2_OPTIONS, 4, 0.7, 0.0, "cubic"),
     "mci2, 4 grids, flow 0.85, cubic": (baselines.MCI2_OPTIONS, 4, 0.85, 0.0, "cubic"),
+    "flow alone, cubic, accel 1": ((), 0, 1.0, 1.0, "cubic"),
+    "mci2, 4 grids, flow 0.7, cubic, accel 1": (baselines.MCI2_OPTIONS, 4, 0.7, 1.0, "cubic"),
     # --guide-flow-sample auto: the two mixed per pixel by a leave-one-out check (baselines.cubic_share)
     "flow alone, auto": ((), 0, 1.0, 0.0, "auto"),
     "mci2, 4 grids, flow 0.7, auto": (baselines.MCI2_OPTIONS, 4, 0.7, 0.0, "auto"),

@@ -164,9 +164,12 @@ def one(clip: str, every: int, work: Path, extra: dict) -> tuple[dict, Path]:
     # pad too): the fair baseline where a side is not a multiple of 16 (bikes 320x136)
     padded = baselines.motion_frames(frames[: keys[-1] + 1: every], every, grid=0)
     row["minterpolate_padded"] = scores({f: padded[f] for f in held}, frames)
-    # the optical-flow interpolation the guide mixes in (--guide-flow; baselines.flow_frames): the teacher's
-    # main part on its own, to show how far the model is from it
-    flow = baselines.flow_frames(frames[: keys[-1] + 1: every], every)
+    # the optical-flow interpolation the guide mixes in (--guide-flow; baselines.flow_frames), sampled and
+    # accelerated as this run's guide is (--guide-flow-sample, --guide-flow-accel): the teacher's main part on
+    # its own, to show how far the model is from it (before 2026-12-07's twenty-fourth session: always splat)
+    flow_options = (run.config.guide_flow_accel, run.config.guide_flow_sample)
+    row["flow_options"] = {"accel": flow_options[0], "sample": flow_options[1]}
+    flow = baselines.flow_frames(frames[: keys[-1] + 1: every], every, *flow_options)
     row["flow"] = scores({f: flow[f] for f in held}, frames)
     # the same interpolations of the INR's own fitted frames, as the bundle decodes them: what a player could
     # show between decoded frames instead of the INR's in-between times (the INR is a lossy code: these start
@@ -177,7 +180,7 @@ def one(clip: str, every: int, work: Path, extra: dict) -> tuple[dict, Path]:
     row["blend_on_inr"] = scores({f: baselines.blend(decoded, keys, f) for f in held}, frames)
     mci_inr = baselines.motion_frames(dec_keys, every)
     row["minterpolate_on_inr"] = scores({f: mci_inr[f] for f in held}, frames)
-    flow_inr = baselines.flow_frames(dec_keys, every)
+    flow_inr = baselines.flow_frames(dec_keys, every, *flow_options)
     row["flow_on_inr"] = scores({f: flow_inr[f] for f in held}, frames)
     return row, bundle
 
