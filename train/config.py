@@ -89,12 +89,13 @@ class TrainConfig:
                                 "pair of fitted frames, both frames splatted forward to the in-between time, so it "
                                 "follows motion per pixel where minterpolate moves 16-pixel blocks (1: the flow "
                                 "alone, 0: minterpolate alone, as runs before it did)", metavar="SHARE")
-    guide_flow_accel: float = option(0.0, "how much of each pixel's acceleration the flow's in-between frames "
+    guide_flow_accel: float = option(1.0, "how much of each pixel's acceleration the flow's in-between frames "
                                       "follow: 1 moves pixels on a parabola through the fitted frames before and "
-                                      "after where those exist (quadratic video interpolation), 0 on a line; from "
-                                      "the same flows, so it costs nothing. Gains where motion is smooth over three "
-                                      "fitted frames (a pan: bikes k = 4 +0.14 dB), loses where it is jerky (carphone "
-                                      "k = 4 -0.13)", metavar="SHARE")
+                                      "after where those exist (quadratic video interpolation), 0 on a line (as "
+                                      "runs before 2026-12-08 did); from the same flows, so it costs nothing. Gains "
+                                      "where motion is smooth over three fitted frames (cockatoo k = 2 / 4 +0.73 / "
+                                      "+0.39 dB, bikes k = 4 +0.12), loses where it is jerky (carphone k = 4 -0.13)",
+                                      metavar="SHARE")
     guide_flow_sample: str = option("cubic", "how the flow's in-between frames are drawn: 'splat' moves the "
                                      "fitted frames' colours, each landing bilinearly on four pixels (a picture "
                                      "moved by part of a pixel comes out low-passed); 'cubic' moves the flow and "

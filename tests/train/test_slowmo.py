@@ -207,7 +207,8 @@ def test_flow_frames_follow_motion_per_pixel_and_mix_into_the_guide(tmp_path, mo
     assert baselines.flow_frames(clip[0:9:4, :10, :24], 4).shape == (9, 10, 24, 3)
 
     frames = [0, 2, 4, 6, 8]
-    splat = dict(task="interp", every=2, guide_flow_sample="splat")  # the colours splatted (cubic: its own test)
+    # the colours splatted on a line (cubic, the parabola: their own tests)
+    splat = dict(task="interp", every=2, guide_flow_sample="splat", guide_flow_accel=0.0)
     alone, times = guide_targets(TrainConfig(**splat, guide_flow=1.0), clip[0::2], frames)
     assert times == [1.0, 3.0, 5.0, 7.0]
     np.testing.assert_array_equal(alone, flow[1::2])
@@ -268,8 +269,8 @@ def test_flow_frames_follow_acceleration_through_the_neighbouring_keys():
     img, _ = guide_targets(TrainConfig(task="interp", every=2, guide_flow=1.0, guide_flow_accel=1.0,
                                        guide_flow_sample="splat"), clip[0::2], frames)
     np.testing.assert_array_equal(img, bent[1::2])
-    assert TrainConfig().guide_flow_accel == 0.0  # an option: carphone k = 4 lost 0.13 dB with it
-    assert TrainConfig.from_json({"source": "x"}).guide_flow_accel == 0.0
+    assert TrainConfig().guide_flow_accel == 1.0  # the default since the twenty-fifth session
+    assert TrainConfig.from_json({"source": "x"}).guide_flow_accel == 0.0  # runs written before: as fitted
     for bad in (-0.5, 2.0):
         with pytest.raises(ActinrError, match="--guide-flow-accel"):
             TrainConfig(guide_flow_accel=bad).validate()
@@ -316,11 +317,16 @@ def test_cubic_flow_frames_keep_fine_detail_that_splatting_blurs(tmp_path):
     with pytest.raises(ActinrError, match="flow sample"):
         baselines.flow_frames(clip[0::2], 2, 0.0, "nearest")
     # through guide_targets; runs written before; validation
-    img, _ = guide_targets(TrainConfig(task="interp", every=2, guide_flow=1.0, guide_flow_sample="splat"),
-                           clip[0::2], [0, 2, 4, 6, 8])
+    img, _ = guide_targets(TrainConfig(task="interp", every=2, guide_flow=1.0, guide_flow_sample="splat",
+                                       guide_flow_accel=0.0), clip[0::2], [0, 2, 4, 6, 8])
     np.testing.assert_array_equal(img, splat[1::2])
-    img, _ = guide_targets(TrainConfig(task="interp", every=2, guide_flow=1.0), clip[0::2], [0, 2, 4, 6, 8])
+    img, _ = guide_targets(TrainConfig(task="interp", every=2, guide_flow=1.0, guide_flow_accel=0.0), clip[0::2],
+                           [0, 2, 4, 6, 8])
     np.testing.assert_array_equal(img, cubic[1::2])  # the default since the twenty-third session
+    img, _ = guide_targets(TrainConfig(task="interp", every=2, guide_flow=1.0), clip[0::2], [0, 2, 4, 6, 8])
+    bent = baselines.flow_frames(clip[0::2], 2, 1.0, "cubic")  # and on the parabola, since the twenty-fifth
+    np.testing.assert_array_equal(img, bent[1::2])
+    assert not np.array_equal(bent, cubic)  # the flow's small errors bend the paths (2.4% of values differ)
     assert TrainConfig.from_json({"source": "x"}).guide_flow_sample == "splat"  # runs written before: as fitted
     with pytest.raises(ActinrError, match="--guide-flow-sample"):
         TrainConfig(guide_flow_sample="linear").validate()
