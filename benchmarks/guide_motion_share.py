@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from actinr.train.config import TrainConfig
-from actinr.train.tasks import GUIDE_CONTEXT, fitted_frames, guide_targets, spans_for
+from actinr.train.tasks import GUIDE_CONTEXT, fade_departure, fitted_frames, guide_targets, spans_for
 from actinr.train.video import read_video
 
 from clips import clip_path  # benchmarks/clips.py
@@ -29,19 +29,6 @@ from common import RESULTS, save_result  # benchmarks/common.py (this folder is 
 SIZES = {"carphone": None, "bikes": (320, 136), "cockatoo": (320, 180), "city": (320, 180)}  # slowmo_quality's
 FRAMES = 41
 BOX = 24
-
-
-def departure(img: np.ndarray, keys: np.ndarray, frames: list[int], times: list[float]) -> np.ndarray:
-    """Per pixel, the mean absolute difference (grey levels, mean of the colours) of ``img`` from the cross-fade
-    of ``keys`` at ``times``, summed over each fitted interval's targets (``--guide-motion-span interval``)."""
-    step = (frames[-1] - frames[0]) / (len(frames) - 1)
-    d = np.zeros(keys.shape[1:3], np.float64)
-    for target, t in zip(img, times):
-        x = (t - frames[0]) / step
-        i = min(int(x), len(keys) - 2)
-        fade = (1.0 - (x - i)) * keys[i].astype(np.float32) + (x - i) * keys[i + 1].astype(np.float32)
-        d += np.abs(target.astype(np.float32) - fade).mean(-1)
-    return d / (len(keys) - 1)
 
 
 def share(frames: np.ndarray, every: int) -> dict:
@@ -54,7 +41,8 @@ def share(frames: np.ndarray, every: int) -> dict:
         context = [f for f in fitted if f < first][-GUIDE_CONTEXT:]
         img, times, mci = guide_targets(cfg, frames[keys], keys, frames[context] if context else None, motion=True)
         for name, src in (("mci", mci), ("targets", img)):
-            d = departure(src, frames[keys], keys, times)
+            # summed over a fitted interval's targets, as --guide-motion-span interval does
+            d = fade_departure(src, frames[keys], keys, times) / (len(keys) - 1)
             h, w = (s // BOX * BOX for s in d.shape)
             boxes[name].append(d[:h, :w].reshape(h // BOX, BOX, w // BOX, BOX).mean((1, 3)).ravel())
     out = {}

@@ -130,18 +130,30 @@ def guide_trust(cfg: TrainConfig, keys: np.ndarray, pixel: np.ndarray, weight: n
     return np.clip(gain / cfg.guide_gate, 0.0, 1.0).astype(np.float32)
 
 
-def fade_frames(keys: np.ndarray, frames: list[int], times: list[float]) -> np.ndarray:
+def _fade(keys: np.ndarray, frames: list[int], t: float) -> np.ndarray:
     """The cross-fade of the fitted frames ``keys`` (F, H, W, 3) uint8 (numbers ``frames``, evenly spaced) at
-    ``times`` -> (G, H, W, 3) uint8: each time's two neighbouring fitted frames, weighted by nearness."""
-    step = (frames[-1] - frames[0]) / (len(frames) - 1)
+    time ``t`` -> (H, W, 3) float32: its two neighbouring fitted frames, weighted by nearness."""
+    x = (t - frames[0]) / ((frames[-1] - frames[0]) / (len(frames) - 1))
+    i = min(int(x), len(keys) - 2)
+    return (1.0 - (x - i)) * keys[i].astype(np.float32) + (x - i) * keys[i + 1].astype(np.float32)
+
+
+def fade_frames(keys: np.ndarray, frames: list[int], times: list[float]) -> np.ndarray:
+    """The cross-fade of the fitted frames ``keys`` (numbers ``frames``) at ``times`` -> (G, H, W, 3) uint8."""
     out = np.empty((len(times), *keys.shape[1:]), np.uint8)
     for j, t in enumerate(times):
-        x = (t - frames[0]) / step
-        i = min(int(x), len(keys) - 2)
-        a = x - i
-        mix = (1.0 - a) * keys[i].astype(np.float32) + a * keys[i + 1].astype(np.float32)
-        out[j] = np.clip(np.round(mix), 0, 255)
+        out[j] = np.clip(np.round(_fade(keys, frames, t)), 0, 255)
     return out
+
+
+def fade_departure(img: np.ndarray, keys: np.ndarray, frames: list[int], times: list[float]) -> np.ndarray:
+    """Per pixel, how far the frames ``img`` (G, H, W, 3) at ``times`` depart from the cross-fade of the fitted
+    frames ``keys`` (numbers ``frames``) there: the mean absolute difference over the colours in grey levels,
+    summed over the frames -> (H, W) float64."""
+    diff = np.zeros(keys.shape[1:3], np.float64)
+    for target, t in zip(img, times):
+        diff += np.abs(target.astype(np.float32) - _fade(keys, frames, t)).mean(-1)
+    return diff
 
 
 def fade_share(cfg: TrainConfig, keys: np.ndarray, frames: list[int], pixel: np.ndarray,
@@ -191,13 +203,7 @@ def motion_trust(cfg: TrainConfig, keys: np.ndarray, frames: list[int], img: np.
     None: every patch weighs 1."""
     if cfg.guide_motion <= 0 or not times:
         return None
-    step = (frames[-1] - frames[0]) / (len(frames) - 1)
-    diff = np.zeros(keys.shape[1:3], np.float64)
-    for target, t in zip(img, times):
-        x = (t - frames[0]) / step
-        i = min(int(x), len(keys) - 2)
-        fade = (1.0 - (x - i)) * keys[i].astype(np.float32) + (x - i) * keys[i + 1].astype(np.float32)
-        diff += np.abs(target.astype(np.float32) - fade).mean(-1)
+    diff = fade_departure(img, keys, frames, times)
     moved = (diff.reshape(-1)[pixel] * weight).sum(1) / weight.sum(1).clip(1.0, None) / len(times)
     if cfg.guide_motion_span == "interval":  # summed over an interval's targets: the mean times their number
         moved *= len(times) / (len(keys) - 1)
