@@ -19,15 +19,17 @@ import time
 
 import numpy as np
 
+from actinr.engines.media import parse_size
 from actinr.train.config import TrainConfig
 from actinr.train.tasks import GUIDE_CONTEXT, fade_departure, fitted_frames, guide_targets, spans_for
 from actinr.train.video import read_video
 
-from clips import clip_path  # benchmarks/clips.py
+from clips import ACCEPTANCE, clip_path  # benchmarks/clips.py
 from common import RESULTS, save_result  # benchmarks/common.py (this folder is on sys.path)
+from slowmo_quality import CLIPS  # the slow-motion benchmark's ranges and sizes
 
-SIZES = {"carphone": None, "bikes": (320, 136), "cockatoo": (320, 180), "city": (320, 180)}  # slowmo_quality's
-FRAMES = 41
+# the tuning and validation clips; never the acceptance clip, which no choice may look at
+NAMES = [c for c in CLIPS if c not in ACCEPTANCE]
 BOX = 24
 
 
@@ -54,13 +56,13 @@ def share(frames: np.ndarray, every: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--clips", default="carphone,bikes,cockatoo,city", help="comma-separated, of " + ", ".join(SIZES))
+    ap.add_argument("--clips", default="carphone,bikes,cockatoo,city", help="comma-separated, of " + ", ".join(NAMES))
     ap.add_argument("--every", default="2,4,10", help="comma-separated k of --every k")
     ap.add_argument("--out", default=str(RESULTS), help="folder for the JSON result")
     args = ap.parse_args()
     clips = args.clips.split(",")
-    if any(c not in SIZES for c in clips):
-        ap.error(f"--clips: each of {', '.join(SIZES)}")
+    if any(c not in NAMES for c in clips):
+        ap.error(f"--clips: each of {', '.join(NAMES)}")
     try:
         ks = [int(k) for k in args.every.split(",")]
     except ValueError:
@@ -69,7 +71,8 @@ def main() -> None:
     print(f"{'clip':9s} {'k':>3s}  {'guided, mci':>12s} {'guided, targets':>16s}  "
           f"{'trust, mci':>11s} {'trust, targets':>15s}")
     for clip in clips:
-        frames = read_video(clip_path(clip), 0, FRAMES, SIZES[clip]).frames
+        start, count, size = CLIPS[clip]
+        frames = read_video(clip_path(clip), start, count, parse_size(size, "resize") if size else None).frames
         for k in ks:
             r = share(frames, k)
             rows.append({"clip": clip, "every": k, **r})
