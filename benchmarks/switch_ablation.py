@@ -18,10 +18,10 @@ import argparse
 import json
 from pathlib import Path
 
-from slowmo_quality import step_profile, steps  # this folder is on sys.path when run as a script
-
 from actinr import engines
 from actinr.engines import timeline
+
+from slowmo_quality import step_profile, steps  # this folder is on sys.path when run as a script
 
 
 def main() -> None:
